@@ -1,0 +1,33 @@
+# kubesage: `make demo` and `make test` are all a fresh machine needs (python3 only).
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: install demo test lint typecheck bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP) ## create .venv and install kubesage (editable) with dev extras
+
+demo: $(STAMP) ## analyze (and explain, offline) the bundled broken demo cluster
+	$(BIN)/kubesage analyze --snapshot examples/demo-cluster
+
+lint: $(STAMP) ## ruff + mypy
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/mypy
+
+typecheck: lint
+
+test: lint ## lint, type-check, then the test suite
+	$(BIN)/python -m pytest
+
+bench: $(STAMP) ## benchmarks: 100k-object analysis and more
+	$(BIN)/python benchmarks/run.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache

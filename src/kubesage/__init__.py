@@ -1,0 +1,3 @@
+"""kubesage: AI SRE assistant for Kubernetes."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,168 @@
+"""What every analyzer receives (AnalysisContext) and the helpers they share.
+
+An analyzer is a pure function `(ctx) -> list[Result]` over `ctx.snapshot`. It never
+talks to a cluster: lookups that k8sgpt does with per-object GETs and event LISTs are
+index lookups here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from kubesage.cluster.selectors import Matcher, parse_selector
+from kubesage.cluster.snapshot import ClusterSnapshot, Obj, labels_of, meta, name_of, namespace_of
+
+# Owner kinds util.GetParent recognises, and how the parent string names them.
+_PARENT_KINDS = {
+    "ReplicaSet": "ReplicaSet",
+    "Deployment": "Deployment",
+    "StatefulSet": "StatefulSet",
+    "DaemonSet": "DaemonSet",
+    "Ingress": "Ingress",
+    "MutatingWebhookConfiguration": "MutatingWebhook",
+    "ValidatingWebhookConfiguration": "ValidatingWebhook",
+}
+_CLUSTER_SCOPED_PARENTS = frozenset({"MutatingWebhookConfiguration", "ValidatingWebhookConfiguration"})
+
+
+@dataclass
+class AnalysisOptions:
+    """Knobs from config that change analyzer behaviour (see docs/compat.md)."""
+
+    # Node condition types whose healthy status is "True" (beyond Ready), e.g. EKS's
+    # ContainerRuntimeReady; and types whose healthy status is "False" (pressure-style).
+    node_positive_conditions: list[str] = field(default_factory=list)
+    node_negative_conditions: list[str] = field(default_factory=list)
+    node_ignored_conditions: list[str] = field(default_factory=list)
+
+
+@dataclass
+class AnalysisContext:
+    snapshot: ClusterSnapshot
+    namespace: str = ""
+    selector: str = ""
+    options: AnalysisOptions = field(default_factory=AnalysisOptions)
+    _matcher: Matcher | None = field(default=None, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._matcher = parse_selector(self.selector) if self.selector.strip() else None
+
+    # -- scoping -----------------------------------------------------------------------
+
+    def objects(self, kind: str, namespaced: bool = True, selected: bool = True) -> list[Obj]:
+        """Objects of `kind` that this run analyses.
+
+        `namespaced=False` ignores `--namespace` (cluster-scoped kinds, or analyzers that
+        read across namespaces); `selected=False` ignores `--selector`.
+        """
+        objs = self.snapshot.objects(kind, self.namespace if namespaced else None)
+        if selected and self._matcher is not None:
+            m = self._matcher
+            return [o for o in objs if m(labels_of(o))]
+        return objs
+
+    def matches_selector(self, obj: Mapping[str, Any]) -> bool:
+        return self._matcher is None or self._matcher(labels_of(obj))
+
+    # -- shared lookups ------------------------------------------------------------------
+
+    def parent(self, obj: Mapping[str, Any]) -> str:
+        """k8sgpt's util.GetParent: `<Kind>/<name>` of the top-most recognised owner, or ""."""
+        return parent_of(self.snapshot, obj)
+
+    def latest_event(self, obj: Mapping[str, Any], kind: str | None = None) -> Obj | None:
+        """Latest event of exactly this object (kind + namespace + name, or uid)."""
+        m = meta(obj)
+        return self.snapshot.latest_event(
+            kind or str(obj.get("kind") or ""), namespace_of(obj), name_of(obj), str(m.get("uid") or "") or None
+        )
+
+    def events(self, obj: Mapping[str, Any], kind: str | None = None) -> list[Obj]:
+        m = meta(obj)
+        return self.snapshot.events_for(
+            kind or str(obj.get("kind") or ""), namespace_of(obj), name_of(obj), str(m.get("uid") or "") or None
+        )
+
+
+def parent_of(snapshot: ClusterSnapshot, obj: Mapping[str, Any], _depth: int = 0) -> str:
+    for ref in meta(obj).get("ownerReferences") or ():
+        kind = ref.get("kind")
+        if kind not in _PARENT_KINDS:
+            continue
+        ns = "" if kind in _CLUSTER_SCOPED_PARENTS else namespace_of(obj)
+        owner = snapshot.get(kind, ns, str(ref.get("name") or ""))
+        if owner is None:
+            return ""
+        if meta(owner).get("ownerReferences") and _depth < 16:
+            return parent_of(snapshot, owner, _depth + 1)
+        return f"{_PARENT_KINDS[kind]}/{name_of(owner)}"
+    return ""
+
+
+def ns_name(obj: Mapping[str, Any]) -> str:
+    """k8sgpt result name: `<namespace>/<name>`, or `<name>` for cluster-scoped objects."""
+    ns = namespace_of(obj)
+    return f"{ns}/{name_of(obj)}" if ns else name_of(obj)
+
+
+def go_slice(items: Iterable[str]) -> str:
+    """Go's `%v` of a []string: `[a b c]`."""
+    return "[" + " ".join(items) + "]"
+
+
+def go_quote(value: str) -> str:
+    """Go's `%q` of a string (printable ASCII/UTF-8 kept, the rest escaped)."""
+    out = ['"']
+    for ch in value:
+        if ch == '"':
+            out.append('\\"')
+        elif ch == "\\":
+            out.append("\\\\")
+        elif ch == "\n":
+            out.append("\\n")
+        elif ch == "\t":
+            out.append("\\t")
+        elif ch == "\r":
+            out.append("\\r")
+        elif ord(ch) < 0x20 or ord(ch) == 0x7F:
+            out.append(f"\\x{ord(ch):02x}")
+        else:
+            out.append(ch)
+    out.append('"')
+    return "".join(out)
+
+
+def as_int(value: Any, default: int = 0) -> int:
+    """An int from status/spec fields that may be missing, null or (in YAML) strings."""
+    if value is None:
+        return default
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return default
+
+
+def conditions(obj: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    status = obj.get("status")
+    conds = status.get("conditions") if isinstance(status, Mapping) else None
+    return [c for c in conds if isinstance(c, Mapping)] if isinstance(conds, list) else []
+
+
+def pod_spec(obj: Mapping[str, Any]) -> Mapping[str, Any]:
+    """The pod spec of a Pod or of any controller's pod template (CronJob included)."""
+    spec = obj.get("spec") or {}
+    if obj.get("kind") == "Pod":
+        return spec
+    if obj.get("kind") == "CronJob":
+        spec = ((spec.get("jobTemplate") or {}).get("spec")) or {}
+    return ((spec.get("template") or {}).get("spec")) or {}
+
+
+def all_containers(spec: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """Init, regular and ephemeral containers of a pod spec."""
+    out: list[Mapping[str, Any]] = []
+    for key in ("initContainers", "containers", "ephemeralContainers"):
+        out.extend(c for c in spec.get(key) or () if isinstance(c, Mapping))
+    return out

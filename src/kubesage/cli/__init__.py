@@ -1,0 +1,1 @@
+"""The `kubesage` command line (typer + rich), one module per command group."""

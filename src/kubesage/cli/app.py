@@ -1,0 +1,85 @@
+"""Entry point: `kubesage` (and `kubectl-sage`, so `kubectl sage ...` works)."""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Annotated
+
+import typer
+
+from kubesage import __version__
+from kubesage.cli import analyze, auth, cache, filters, kb, serve, snapshot
+from kubesage.cli import eval as eval_cmd
+
+app = typer.Typer(
+    name="kubesage",
+    help="AI SRE assistant for Kubernetes: find what is broken (k8sgpt-compatible), explain it, "
+    "ground the answer in your runbooks, and measure it.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+    rich_markup_mode=None,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"kubesage {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    config: Annotated[
+        str | None, typer.Option("--config", help="Config file (default ~/.config/kubesage/config.yaml).")
+    ] = None,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
+) -> None:
+    if config:
+        os.environ["KUBESAGE_CONFIG"] = config
+
+
+analyze.register(app)
+app.add_typer(filters.app, name="filters")
+app.add_typer(snapshot.app, name="snapshot")
+app.add_typer(auth.app, name="auth")
+app.add_typer(cache.app, name="cache")
+app.add_typer(kb.app, name="kb")
+serve.register(app)
+eval_cmd.register(app)
+
+
+def main() -> None:
+    """Run the CLI; user errors become one red line on stderr and a non-zero exit."""
+    from kubesage.errors import KubesageError
+
+    try:
+        app()
+    except KubesageError as error:
+        _fail(str(error), error.exit_code)
+    except KeyboardInterrupt:
+        _fail("interrupted", 130)
+    except BrokenPipeError:
+        sys.stderr.close()
+        sys.exit(1)
+    except Exception as error:  # last resort: no tracebacks for users
+        if os.environ.get("KUBESAGE_DEBUG"):
+            raise
+        _fail(f"unexpected {type(error).__name__}: {error} (set KUBESAGE_DEBUG=1 for a traceback)", 1)
+
+
+def _fail(message: str, code: int) -> None:
+    from rich.markup import escape
+
+    from kubesage.cli.console import err
+
+    first = message.strip().splitlines()[0] if message.strip() else "failed"
+    err().print(f"[red]Error:[/red] {escape(first)}")
+    sys.exit(code)
+
+
+if __name__ == "__main__":
+    main()

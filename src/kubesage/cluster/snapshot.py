@@ -1,0 +1,274 @@
+"""ClusterSnapshot: every object of one point in time, indexed in memory.
+
+Objects are kept as the plain dicts the API (or `kubectl get -o yaml`) returns. Analyzers
+are pure functions over this model; nothing here talks to a cluster.
+
+Indexes:
+- kind -> namespace/name -> object (`get`, `list`);
+- kind + namespace -> label (key, value) -> objects (`select`), built on first use;
+- events by involvedObject (kind, namespace, name) and by uid (`events_for`);
+- uid -> object and owner uid -> children (`owner`, `children`), for parentObject.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Mapping
+from datetime import datetime
+from typing import Any
+
+from kubesage.cluster.selectors import Matcher, label_selector_matcher
+
+Obj = dict[str, Any]
+
+# Kinds whose `events.k8s.io` and core forms are the same thing.
+_EVENT_KINDS = frozenset({"Event"})
+
+
+def meta(obj: Mapping[str, Any]) -> Mapping[str, Any]:
+    m = obj.get("metadata")
+    return m if isinstance(m, Mapping) else {}
+
+
+def name_of(obj: Mapping[str, Any]) -> str:
+    return str(meta(obj).get("name") or "")
+
+
+def namespace_of(obj: Mapping[str, Any]) -> str:
+    return str(meta(obj).get("namespace") or "")
+
+
+def labels_of(obj: Mapping[str, Any]) -> Mapping[str, str]:
+    labels = meta(obj).get("labels")
+    return labels if isinstance(labels, Mapping) else {}
+
+
+def annotations_of(obj: Mapping[str, Any]) -> Mapping[str, str]:
+    ann = meta(obj).get("annotations")
+    return ann if isinstance(ann, Mapping) else {}
+
+
+def _parse_time(value: Any) -> datetime | None:
+    if not value or not isinstance(value, str):
+        return None
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
+def event_time(event: Mapping[str, Any]) -> datetime | None:
+    """The time k8sgpt sorts events by (lastTimestamp), with the events.k8s.io fallbacks."""
+    series = event.get("series")
+    series_time = series.get("lastObservedTime") if isinstance(series, Mapping) else None
+    for key in ("lastTimestamp", "deprecatedLastTimestamp"):
+        t = _parse_time(event.get(key))
+        if t:
+            return t
+    return _parse_time(series_time) or _parse_time(event.get("eventTime"))
+
+
+def involved_object(event: Mapping[str, Any]) -> Mapping[str, Any]:
+    ref = event.get("involvedObject") or event.get("regarding")
+    return ref if isinstance(ref, Mapping) else {}
+
+
+SECRET_KEYS_FIELD = "kubesageDataKeys"
+_LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
+
+
+def redact_secret(obj: Obj) -> Obj:
+    """Drop a Secret's values in place, keeping only its key names.
+
+    Values never reach an analyzer, an LLM, the output or disk. The key names are kept
+    under `kubesageDataKeys` so "secret X has no key Y" can still be diagnosed. The
+    last-applied annotation is dropped too: it carries the whole manifest, data included.
+    """
+    keys: set[str] = set()
+    for field_name in ("data", "stringData"):
+        values = obj.pop(field_name, None)
+        if isinstance(values, Mapping):
+            keys.update(str(k) for k in values)
+    if keys or SECRET_KEYS_FIELD not in obj:
+        obj[SECRET_KEYS_FIELD] = sorted(keys | set(obj.get(SECRET_KEYS_FIELD) or ()))
+    ann = meta(obj).get("annotations")
+    if isinstance(ann, dict):
+        ann.pop(_LAST_APPLIED, None)
+    return obj
+
+
+def secret_keys(obj: Mapping[str, Any]) -> list[str]:
+    """Key names of a (redacted) Secret."""
+    return list(obj.get(SECRET_KEYS_FIELD) or ())
+
+
+class ClusterSnapshot:
+    """An indexed, in-memory view of a cluster."""
+
+    def __init__(self) -> None:
+        self._by_kind: dict[str, dict[tuple[str, str], Obj]] = defaultdict(dict)
+        self._by_uid: dict[str, Obj] = {}
+        self._children: dict[str, list[Obj]] = defaultdict(list)
+        self._events_by_ref: dict[tuple[str, str, str], list[Obj]] = defaultdict(list)
+        self._events_by_uid: dict[str, list[Obj]] = defaultdict(list)
+        self._label_index: dict[tuple[str, str], dict[tuple[str, str], list[Obj]]] = {}
+        self._ns_lists: dict[tuple[str, str], list[Obj]] = {}
+        self._logs: dict[tuple[str, str, str, bool], str] = {}
+        self.listed_kinds: set[str] = set()
+        """Kinds the source listed (even when empty): an absent kind means "unknown", not "none"."""
+        self.warnings: list[str] = []
+        self.sources: list[str] = []
+
+    # -- filling ---------------------------------------------------------------------------
+
+    def add(self, obj: Obj, kind: str | None = None) -> None:
+        """Add one object; `kind` overrides/supplies `obj["kind"]` (list items often lack it)."""
+        if kind:
+            obj["kind"] = kind
+        k = obj.get("kind")
+        if not isinstance(k, str) or not k:
+            return
+        if k == "Secret":
+            redact_secret(obj)
+        m = meta(obj)
+        key = (str(m.get("namespace") or ""), str(m.get("name") or ""))
+        self._by_kind[k][key] = obj
+        self.listed_kinds.add(k)
+        self._ns_lists.clear()
+        self._label_index.clear()
+        uid = m.get("uid")
+        if uid:
+            self._by_uid[str(uid)] = obj
+        for ref in m.get("ownerReferences") or ():
+            if isinstance(ref, Mapping) and ref.get("uid"):
+                self._children[str(ref["uid"])].append(obj)
+        if k in _EVENT_KINDS:
+            ref = involved_object(obj)
+            ref_ns = str(ref.get("namespace") or "")
+            self._events_by_ref[(str(ref.get("kind") or ""), ref_ns, str(ref.get("name") or ""))].append(obj)
+            if ref.get("uid"):
+                self._events_by_uid[str(ref["uid"])].append(obj)
+
+    def add_all(self, objs: Iterable[Obj], kind: str | None = None) -> None:
+        for o in objs:
+            self.add(o, kind)
+
+    def mark_listed(self, kind: str) -> None:
+        """Record that `kind` was listed, even if the list was empty."""
+        self.listed_kinds.add(kind)
+
+    def add_log(self, namespace: str, pod: str, container: str, text: str, previous: bool = False) -> None:
+        self._logs[(namespace, pod, container, previous)] = text
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def kinds(self) -> list[str]:
+        return sorted(self._by_kind)
+
+    def has_kind(self, kind: str) -> bool:
+        return kind in self.listed_kinds
+
+    def count(self) -> int:
+        return sum(len(v) for v in self._by_kind.values())
+
+    def objects(self, kind: str, namespace: str | None = None) -> list[Obj]:
+        """Objects of `kind`, optionally in one namespace ("" or None = all namespaces)."""
+        objs = self._by_kind.get(kind)
+        if not objs:
+            return []
+        if not namespace:
+            return list(objs.values())
+        cache_key = (kind, namespace)
+        cached = self._ns_lists.get(cache_key)
+        if cached is None:
+            cached = [o for (ns, _), o in objs.items() if ns == namespace]
+            self._ns_lists[cache_key] = cached
+        return cached
+
+    def namespaces(self) -> list[str]:
+        found = {ns for objs in self._by_kind.values() for (ns, _) in objs if ns}
+        found.update(name_of(o) for o in self.objects("Namespace"))
+        return sorted(found)
+
+    def get(self, kind: str, namespace: str, name: str) -> Obj | None:
+        objs = self._by_kind.get(kind)
+        if not objs:
+            return None
+        return objs.get((namespace or "", name))
+
+    def by_uid(self, uid: str) -> Obj | None:
+        return self._by_uid.get(uid)
+
+    def children(self, obj: Mapping[str, Any], kind: str | None = None) -> list[Obj]:
+        """Objects whose ownerReferences point at `obj` (by uid)."""
+        uid = meta(obj).get("uid")
+        kids = self._children.get(str(uid), []) if uid else []
+        return [c for c in kids if kind is None or c.get("kind") == kind]
+
+    def owner(self, obj: Mapping[str, Any], ref: Mapping[str, Any]) -> Obj | None:
+        """Resolve one ownerReference: by uid when known, else by kind + namespace + name."""
+        uid = ref.get("uid")
+        if uid and str(uid) in self._by_uid:
+            return self._by_uid[str(uid)]
+        kind = str(ref.get("kind") or "")
+        found = self.get(kind, namespace_of(obj), str(ref.get("name") or ""))
+        return found if found is not None else self.get(kind, "", str(ref.get("name") or ""))
+
+    def select(self, kind: str, namespace: str, match_labels: Mapping[str, str]) -> list[Obj]:
+        """Objects of `kind` in `namespace` ("" = all) whose labels include every pair."""
+        if not match_labels:
+            return self.objects(kind, namespace)
+        idx = self._label_index.get((kind, namespace))
+        if idx is None:
+            idx = defaultdict(list)
+            for o in self.objects(kind, namespace):
+                for pair in labels_of(o).items():
+                    idx[pair].append(o)
+            self._label_index[(kind, namespace)] = idx
+        pairs = list(match_labels.items())
+        candidates = min((idx.get(p, []) for p in pairs), key=len)
+        if len(pairs) == 1:
+            return list(candidates)
+        return [o for o in candidates if all(labels_of(o).get(k) == v for k, v in pairs)]
+
+    def select_by_selector(self, kind: str, namespace: str, selector: Mapping[str, Any] | None) -> list[Obj]:
+        """Objects matching a `metav1.LabelSelector` (nil selector matches nothing)."""
+        matcher = label_selector_matcher(selector)
+        if matcher is None or selector is None:
+            return []
+        candidates = self.select(kind, namespace, selector.get("matchLabels") or {})
+        if not selector.get("matchExpressions"):
+            return candidates
+        return [o for o in candidates if matcher(labels_of(o))]
+
+    def filter_labels(self, objs: Iterable[Obj], matcher: Matcher | None) -> Iterator[Obj]:
+        for o in objs:
+            if matcher is None or matcher(labels_of(o)):
+                yield o
+
+    def events_for(self, kind: str, namespace: str, name: str, uid: str | None = None) -> list[Obj]:
+        """Events whose involvedObject is exactly this object (kind + namespace + name, or uid)."""
+        found = list(self._events_by_ref.get((kind, namespace or "", name), ()))
+        if uid:
+            seen = {id(e) for e in found}
+            found.extend(e for e in self._events_by_uid.get(uid, ()) if id(e) not in seen)
+        return found
+
+    def latest_event(self, kind: str, namespace: str, name: str, uid: str | None = None) -> Obj | None:
+        """The event with the greatest lastTimestamp (first wins on ties), like k8sgpt."""
+        best: Obj | None = None
+        best_t: datetime | None = None
+        for e in self.events_for(kind, namespace, name, uid):
+            t = event_time(e)
+            if best is None or (t is not None and (best_t is None or t > best_t)):
+                best, best_t = e, t
+        return best
+
+    def logs(self, namespace: str, pod: str, container: str, previous: bool = False) -> str | None:
+        return self._logs.get((namespace, pod, container, previous))
+
+    def has_logs(self) -> bool:
+        return bool(self._logs)
+
+    def log_keys(self) -> list[tuple[str, str, str, bool]]:
+        return sorted(self._logs)

@@ -1,0 +1,17 @@
+"""The one exception type the CLI turns into a one-line error and a non-zero exit."""
+
+from __future__ import annotations
+
+
+class KubesageError(Exception):
+    """A user-facing error: `str(err)` is the whole message, one line."""
+
+    exit_code = 1
+
+    def __init__(self, message: str, exit_code: int = 1) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+class SourceError(KubesageError):
+    """A cluster source (live API or files) could not be read."""
