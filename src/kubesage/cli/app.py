@@ -4,15 +4,30 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
+from typer.core import TyperGroup
 
 from kubesage import __version__
 from kubesage.cli import analyze, auth, cache, filters, kb, serve, snapshot
 from kubesage.cli import eval as eval_cmd
 
+class _Group(TyperGroup):
+    """Root group: a KubesageError from any command becomes one red line and its exit code."""
+
+    def invoke(self, ctx: Any) -> Any:
+        from kubesage.errors import KubesageError
+
+        try:
+            return super().invoke(ctx)
+        except KubesageError as error:
+            _report(str(error))
+            raise typer.Exit(error.exit_code) from None
+
+
 app = typer.Typer(
+    cls=_Group,
     name="kubesage",
     help="AI SRE assistant for Kubernetes: find what is broken (k8sgpt-compatible), explain it, "
     "ground the answer in your runbooks, and measure it.",
@@ -54,12 +69,8 @@ eval_cmd.register(app)
 
 def main() -> None:
     """Run the CLI; user errors become one red line on stderr and a non-zero exit."""
-    from kubesage.errors import KubesageError
-
     try:
         app()
-    except KubesageError as error:
-        _fail(str(error), error.exit_code)
     except KeyboardInterrupt:
         _fail("interrupted", 130)
     except BrokenPipeError:
@@ -71,13 +82,17 @@ def main() -> None:
         _fail(f"unexpected {type(error).__name__}: {error} (set KUBESAGE_DEBUG=1 for a traceback)", 1)
 
 
-def _fail(message: str, code: int) -> None:
+def _report(message: str) -> None:
     from rich.markup import escape
 
     from kubesage.cli.console import err
 
     first = message.strip().splitlines()[0] if message.strip() else "failed"
     err().print(f"[red]Error:[/red] {escape(first)}")
+
+
+def _fail(message: str, code: int) -> None:
+    _report(message)
     sys.exit(code)
 
 
