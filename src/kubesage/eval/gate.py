@@ -1,0 +1,111 @@
+"""`eval.toml`: the CI gate's thresholds and the per-model price table."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from kubesage.errors import KubesageError
+
+
+@dataclass(frozen=True)
+class Threshold:
+    metric: str
+    """Dotted path into report.json, e.g. `retrieval.by_language.zh.hit@3`."""
+    minimum: float | None = None
+    maximum: float | None = None
+    backends: tuple[str, ...] = ()
+
+    def applies_to(self, backend: str) -> bool:
+        return not self.backends or backend in self.backends
+
+    @property
+    def op(self) -> str:
+        return ">=" if self.minimum is not None else "<="
+
+    @property
+    def limit(self) -> float:
+        value = self.minimum if self.minimum is not None else self.maximum
+        assert value is not None
+        return value
+
+
+@dataclass(frozen=True)
+class GateConfig:
+    thresholds: tuple[Threshold, ...]
+    prices: dict[str, tuple[float, float]]
+
+
+def _number(value: Any, where: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise KubesageError(f"{where}: must be a number")
+    return float(value)
+
+
+def load_gate(path: Path) -> GateConfig:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise KubesageError(f"{path}: no such file") from None
+    except tomllib.TOMLDecodeError as err:
+        raise KubesageError(f"{path}: invalid TOML: {err}") from None
+    except (OSError, UnicodeDecodeError) as err:
+        raise KubesageError(f"{path}: cannot read: {err}") from None
+    thresholds: list[Threshold] = []
+    for i, entry in enumerate(data.get("gate") or []):
+        where = f"{path}: gate[{i}]"
+        if not isinstance(entry, dict) or not isinstance(entry.get("metric"), str):
+            raise KubesageError(f"{where}: needs a `metric`")
+        has_min, has_max = "min" in entry, "max" in entry
+        if has_min == has_max:
+            raise KubesageError(f"{where}: give exactly one of `min` or `max`")
+        backends = entry.get("backends") or []
+        if not isinstance(backends, list) or not all(isinstance(b, str) for b in backends):
+            raise KubesageError(f"{where}: `backends` must be a list of names")
+        thresholds.append(Threshold(
+            entry["metric"],
+            _number(entry["min"], f"{where}.min") if has_min else None,
+            _number(entry["max"], f"{where}.max") if has_max else None,
+            tuple(backends),
+        ))
+    prices: dict[str, tuple[float, float]] = {}
+    for model, price in (data.get("cost") or {}).items():
+        if not isinstance(price, dict):
+            raise KubesageError(f"{path}: cost.{model} must be {{input = ..., output = ...}}")
+        prices[model] = (_number(price.get("input"), f"{path}: cost.{model}.input"),
+                         _number(price.get("output"), f"{path}: cost.{model}.output"))
+    return GateConfig(tuple(thresholds), prices)
+
+
+def metric_value(report: dict[str, Any], path: str) -> Any:
+    """The value at a dotted path (keys may contain `@`, `^`), or None when absent."""
+    node: Any = report
+    for key in path.split("."):
+        if not isinstance(node, dict) or key not in node:
+            return None
+        node = node[key]
+    return node
+
+
+def check_gate(report: dict[str, Any], thresholds: tuple[Threshold, ...]) -> dict[str, Any]:
+    """{passed, checks: [{metric, value, op, threshold, passed}], failed: [metric, ...]}."""
+    backend = str(report.get("backend") or "kb")
+    checks: list[dict[str, Any]] = []
+    for t in thresholds:
+        if not t.applies_to(backend):
+            continue
+        value = metric_value(report, t.metric)
+        ok = isinstance(value, int | float) and not isinstance(value, bool)
+        if ok:
+            ok = value >= t.limit if t.minimum is not None else value <= t.limit
+        checks.append({"metric": t.metric, "value": value, "op": t.op, "threshold": t.limit, "passed": bool(ok)})
+    failed = [c["metric"] for c in checks if not c["passed"]]
+    return {"passed": not failed, "checks": checks, "failed": failed}
+
+
+def default_gate_path() -> Path:
+    from kubesage.eval.scenarios import default_path
+
+    return default_path("eval.toml")

@@ -1,0 +1,146 @@
+"""Writing the eval report: `report.json`, `report.html` and the markdown summary."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from kubesage.errors import KubesageError
+
+JSON_NAME = "report.json"
+HTML_NAME = "report.html"
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}-", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _check_ours(path: Path) -> None:
+    """Refuse to replace a report.json that is not an earlier kubesage eval report."""
+    if not path.exists():
+        return
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        data = None
+    if not isinstance(data, dict) or not str(data.get("schema", "")).startswith("kubesage.eval/"):
+        raise KubesageError(f"{path} exists and is not a kubesage eval report; choose another --output")
+
+
+def write_reports(report: dict[str, Any], out_dir: Path) -> tuple[Path, Path]:
+    """Write report.json and report.html into `out_dir` (created if needed)."""
+    from kubesage.eval.html import render_html
+
+    if out_dir.exists() and not out_dir.is_dir():
+        raise KubesageError(f"{out_dir}: --output must be a directory")
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise KubesageError(f"{out_dir}: cannot create output directory: {err.strerror or err}") from None
+    json_path, html_path = out_dir / JSON_NAME, out_dir / HTML_NAME
+    _check_ours(json_path)
+    try:
+        _atomic_write(json_path, json.dumps(report, indent=2, ensure_ascii=False) + "\n")
+        _atomic_write(html_path, render_html(report))
+    except OSError as err:
+        raise KubesageError(f"{out_dir}: cannot write report: {err.strerror or err}") from None
+    return json_path, html_path
+
+
+# -- markdown --------------------------------------------------------------------------
+
+
+def fmt(value: Any, digits: int = 3) -> str:
+    if value is None:
+        return "n/a"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        return f"{value:.{digits}f}"
+    return str(value)
+
+
+def _md_cell(value: Any) -> str:
+    return fmt(value).replace("|", "\\|").replace("\n", " ")
+
+
+def _table(header: list[str], rows: list[list[Any]]) -> list[str]:
+    out = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    out += ["| " + " | ".join(_md_cell(c) for c in row) + " |" for row in rows]
+    return [*out, ""]
+
+
+def markdown_summary(report: dict[str, Any]) -> str:
+    det, ret, ans, ref = report["detection"], report["retrieval"], report["answers"], report["refusal"]
+    lat, usage = report["latency"], report["usage"]
+    lines = [
+        f"# kubesage eval: backend `{report['backend']}` ({report['model']})",
+        "",
+        f"{report['inputs']['scenario_count']} scenarios, {report['inputs']['question_count']} questions, "
+        f"{report['inputs']['out_of_scope_count']} out-of-scope; repeat {report['repeat']}; "
+        f"{report['duration_s']:.1f} s.",
+        "",
+        "## Detection",
+        "",
+    ]
+    lines += _table(
+        ["recall", "precision", "false positives", "found / expected", "unexpected results"],
+        [[det["recall"], det["precision"], det["false_positives"], f"{det['found']} / {det['expected']}",
+          det["unexpected_results"]]],
+    )
+    problems = [it for it in det["items"] if it["missed"] or it["false_positives"]]
+    for it in problems:
+        for m in it["missed"]:
+            lines.append(f"- missed in `{it['scenario']}`: {m}")
+        for fp in it["false_positives"]:
+            lines.append(f"- false positive in `{it['scenario']}`: {fp}")
+    if problems:
+        lines.append("")
+    lines += ["## Retrieval", ""]
+    rows = [[lang, s["n"], s["hit@1"], s["hit@3"], s["mrr"]] for lang, s in ret["by_language"].items()]
+    rows.append(["all", ret["overall"]["n"], ret["overall"]["hit@1"], ret["overall"]["hit@3"], ret["overall"]["mrr"]])
+    lines += _table(["language", "questions", "hit@1", "hit@3", "MRR"], rows)
+    lines += ["## Answers and refusals", ""]
+    lines += _table(
+        ["coverage", "citations", "groundedness", "pass@1", "pass^k", "refusal accuracy", "false refusals"],
+        [[ans["coverage"], ans["citation_correctness"], ans["groundedness"], ans["pass@1"], ans["pass^k"],
+          ref["accuracy"], ref["false_refusal_rate"]]],
+    )
+    lines += ["## Latency and cost", ""]
+    lines += _table(
+        ["stage", "n", "p50 ms", "p95 ms"],
+        [[name, lat[name]["n"], lat[name]["p50_ms"], lat[name]["p95_ms"]] for name in ("analysis", "retrieval",
+                                                                                       "answer")],
+    )
+    lines += _table(
+        ["LLM calls", "prompt tokens", "completion tokens", "est. cost USD"],
+        [[usage["llm_calls"], usage["prompt_tokens"], usage["completion_tokens"], usage["cost_usd"]]],
+    )
+    gate = report.get("gate")
+    if gate:
+        lines += ["## Gate: " + ("PASSED" if gate["passed"] else "FAILED"), ""]
+        lines += _table(
+            ["metric", "value", "threshold", "result"],
+            [[c["metric"], c["value"], f"{c['op']} {fmt(c['threshold'])}", "ok" if c["passed"] else "FAIL"]
+             for c in gate["checks"]],
+        )
+    base = report.get("baseline")
+    if base:
+        lines += [f"## Against baseline ({base.get('baseline_created') or 'unknown date'})", ""]
+        lines += _table(
+            ["metric", "before", "after", "delta", ""],
+            [[d["metric"], d["before"], d["after"], d["delta"], "REGRESSION" if d["regression"] else ""]
+             for d in base["deltas"] if d["delta"] or d["regression"]],
+        )
+        lines += [f"- newly missed: {m}" for m in base["newly_missed"]]
+    return "\n".join(lines).rstrip() + "\n"

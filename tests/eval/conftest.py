@@ -1,0 +1,34 @@
+"""Shared eval fixtures: repo paths and one full offline `kb` eval per session."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+SCENARIOS = ROOT / "benchmarks" / "scenarios"
+QUESTIONS = ROOT / "benchmarks" / "questions.yaml"
+GATE = ROOT / "eval.toml"
+
+
+@pytest.fixture(scope="session")
+def full_report(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """The full offline eval with the `kb` backend, in its own data dir (starter KB only)."""
+    from kubesage.eval.gate import check_gate, load_gate
+    from kubesage.eval.runner import EvalOptions, run_eval
+
+    mp = pytest.MonkeyPatch()
+    base = tmp_path_factory.mktemp("eval-xdg")
+    for var, sub in (("XDG_CONFIG_HOME", "config"), ("XDG_CACHE_HOME", "cache"), ("XDG_DATA_HOME", "data")):
+        mp.setenv(var, str(base / sub))
+    for var in ("KUBESAGE_CONFIG", "KUBESAGE_CACHE_DIR", "KUBESAGE_DATA_DIR"):
+        mp.delenv(var, raising=False)
+    try:
+        gate = load_gate(GATE)
+        report = run_eval(EvalOptions(SCENARIOS, QUESTIONS, prices=gate.prices))
+        report["gate"] = check_gate(report, gate.thresholds)
+    finally:
+        mp.undo()
+    return report

@@ -1,0 +1,108 @@
+"""report.json schema, the HTML page, secrets and untrusted text in the reports."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from kubesage.errors import KubesageError
+from kubesage.eval.html import render_html
+from kubesage.eval.report import markdown_summary, write_reports
+
+NUM = (int, float)
+# dotted path -> type(s) every report carries
+SCHEMA: dict[str, Any] = {
+    "schema": str, "created": str, "duration_s": NUM, "backend": str, "model": str, "repeat": int,
+    "inputs.scenario_count": int, "inputs.question_count": int, "inputs.out_of_scope_count": int,
+    "detection.recall": NUM, "detection.precision": NUM, "detection.false_positives": int,
+    "detection.expected": int, "detection.found": int, "detection.by_category": dict, "detection.items": list,
+    "retrieval.depth": int, "retrieval.overall.hit@1": NUM, "retrieval.overall.hit@3": NUM,
+    "retrieval.overall.mrr": NUM, "retrieval.by_language.en.hit@3": NUM, "retrieval.by_language.zh.hit@3": NUM,
+    "retrieval.misses": list,
+    "answers.coverage": NUM, "answers.citation_correctness": NUM, "answers.groundedness": NUM,
+    "answers.method": str, "answers.pass@1": NUM, "answers.pass^k": NUM, "answers.by_language.en.coverage": NUM,
+    "answers.by_language.zh.coverage": NUM, "answers.items": list,
+    "refusal.accuracy": NUM, "refusal.false_refusal_rate": NUM, "refusal.out_of_scope": int,
+    "refusal.not_refused": list, "refusal.falsely_refused": list,
+    "latency.analysis.p50_ms": NUM, "latency.analysis.p95_ms": NUM, "latency.retrieval.p95_ms": NUM,
+    "latency.answer.p50_ms": NUM, "latency.answer.p95_ms": NUM, "latency.answer_histogram": list,
+    "usage.llm_calls": int, "usage.prompt_tokens": int, "usage.completion_tokens": int, "usage.cost_usd": NUM,
+    "gate.passed": bool, "gate.checks": list, "gate.failed": list,
+}
+
+
+def _get(report: dict[str, Any], path: str) -> Any:
+    node: Any = report
+    for key in path.split("."):
+        assert isinstance(node, dict) and key in node, f"missing {path}"
+        node = node[key]
+    return node
+
+
+def test_report_json_schema(full_report: dict[str, Any]) -> None:
+    for path, typ in SCHEMA.items():
+        value = _get(full_report, path)
+        assert isinstance(value, typ) and not (typ is int and isinstance(value, bool)), (path, value)
+    assert full_report["schema"] == "kubesage.eval/v1"
+    assert full_report["backend"] == "kb" and full_report["usage"]["cost_usd"] == 0.0
+    for cat in full_report["detection"]["by_category"].values():
+        assert set(cat) >= {"recall", "precision", "found", "expected", "false_positives"}
+    item = full_report["detection"]["items"][0]
+    assert set(item) >= {"scenario", "category", "found", "missed", "false_positives", "unexpected", "latency_ms"}
+    answer = full_report["answers"]["items"][0]
+    assert set(answer) >= {"scenario", "lang", "coverage", "points", "citation_ok", "groundedness", "cited", "answer"}
+    assert len(full_report["answers"]["items"]) == 2 * full_report["inputs"]["scenario_count"]
+    assert sum(b["count"] for b in full_report["latency"]["answer_histogram"]) == full_report["latency"]["answer"]["n"]
+    json.dumps(full_report)  # serialisable as is
+
+
+def test_written_reports_never_contain_secret_values(full_report: dict[str, Any], tmp_path: Path) -> None:
+    json_path, html_path = write_reports(full_report, tmp_path / "out")
+    # Base64 values of scenario 10's Secret and their decoded form.
+    for canary in ("Q0FOQVJZLXMzY3IzdC1kYi1wYXNz", "CANARY-s3cr3t-db-pass", "Y3JtX2FwcA=="):
+        assert canary not in json_path.read_text(encoding="utf-8")
+        assert canary not in html_path.read_text(encoding="utf-8")
+        assert canary not in markdown_summary(full_report)
+
+
+def test_html_is_self_contained_with_charts(full_report: dict[str, Any]) -> None:
+    page = render_html(full_report)
+    assert page.startswith("<!DOCTYPE html>")
+    assert page.count("<svg") >= 3
+    # Nothing is loaded from anywhere: no scripts, links, sources or CSS imports.
+    for forbidden in ("<script", "<link", " src=", " href=", "@import", "url("):
+        assert forbidden not in page, forbidden
+    for cat in full_report["detection"]["by_category"]:
+        assert f">{cat}<" in page
+    assert "hit@3" in page and "answer latency" in page
+
+
+def test_untrusted_text_is_escaped(full_report: dict[str, Any]) -> None:
+    report = json.loads(json.dumps(full_report))
+    evil = '<img src=x onerror=alert(1)><script>alert("x")</script>'
+    report["answers"]["items"][0]["answer"] = evil
+    report["detection"]["items"][0]["missed"] = [evil]
+    page = render_html(report)
+    assert "<script>" not in page and "<img" not in page
+    assert "&lt;script&gt;" in page
+    md = markdown_summary(report)
+    assert "| " in md
+
+
+def test_output_dir_rules(full_report: dict[str, Any], tmp_path: Path) -> None:
+    out = tmp_path / "r"
+    write_reports(full_report, out)
+    write_reports(full_report, out)  # our own report is replaced
+    foreign = tmp_path / "mine"
+    foreign.mkdir()
+    (foreign / "report.json").write_text('{"my": "data"}', encoding="utf-8")
+    with pytest.raises(KubesageError, match="not a kubesage eval report"):
+        write_reports(full_report, foreign)
+    assert (foreign / "report.json").read_text(encoding="utf-8") == '{"my": "data"}'
+    a_file = tmp_path / "file"
+    a_file.write_text("x", encoding="utf-8")
+    with pytest.raises(KubesageError, match="must be a directory"):
+        write_reports(full_report, a_file)
