@@ -13,6 +13,7 @@ from kubesage import __version__
 from kubesage.cli import analyze, auth, cache, filters, kb, serve, snapshot
 from kubesage.cli import eval as eval_cmd
 
+
 class _Group(TyperGroup):
     """Root group: a KubesageError from any command becomes one red line and its exit code."""
 
