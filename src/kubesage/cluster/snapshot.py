@@ -27,24 +27,32 @@ _EVENT_KINDS = frozenset({"Event"})
 
 def meta(obj: Mapping[str, Any]) -> Mapping[str, Any]:
     m = obj.get("metadata")
+    if type(m) is dict:  # the common case, without the slower ABC check
+        return m
     return m if isinstance(m, Mapping) else {}
 
 
 def name_of(obj: Mapping[str, Any]) -> str:
-    return str(meta(obj).get("name") or "")
+    name = meta(obj).get("name")
+    return name if type(name) is str else str(name or "")
 
 
 def namespace_of(obj: Mapping[str, Any]) -> str:
-    return str(meta(obj).get("namespace") or "")
+    ns = meta(obj).get("namespace")
+    return ns if type(ns) is str else str(ns or "")
 
 
 def labels_of(obj: Mapping[str, Any]) -> Mapping[str, str]:
     labels = meta(obj).get("labels")
+    if type(labels) is dict:
+        return labels
     return labels if isinstance(labels, Mapping) else {}
 
 
 def annotations_of(obj: Mapping[str, Any]) -> Mapping[str, str]:
     ann = meta(obj).get("annotations")
+    if type(ann) is dict:
+        return ann
     return ann if isinstance(ann, Mapping) else {}
 
 
@@ -111,8 +119,9 @@ class ClusterSnapshot:
         self._children: dict[str, list[Obj]] = defaultdict(list)
         self._events_by_ref: dict[tuple[str, str, str], list[Obj]] = defaultdict(list)
         self._events_by_uid: dict[str, list[Obj]] = defaultdict(list)
-        self._label_index: dict[tuple[str, str], dict[tuple[str, str], list[Obj]]] = {}
-        self._ns_lists: dict[tuple[str, str], list[Obj]] = {}
+        # Lazy per-kind caches, dropped only for the kind being added.
+        self._label_index: dict[str, dict[str, dict[tuple[str, str], list[Obj]]]] = {}
+        self._ns_lists: dict[str, dict[str, list[Obj]]] = {}
         self._logs: dict[tuple[str, str, str, bool], str] = {}
         self.listed_kinds: set[str] = set()
         """Kinds the source listed (even when empty): an absent kind means "unknown", not "none"."""
@@ -123,25 +132,35 @@ class ClusterSnapshot:
 
     def add(self, obj: Obj, kind: str | None = None) -> None:
         """Add one object; `kind` overrides/supplies `obj["kind"]` (list items often lack it)."""
+        # Hot path (once per object): plain dict access, no helper calls for the common case.
         if kind:
             obj["kind"] = kind
-        k = obj.get("kind")
-        if not isinstance(k, str) or not k:
-            return
+            k: Any = kind
+        else:
+            k = obj.get("kind")
+            if not k or not isinstance(k, str):
+                return
         if k == "Secret":
             redact_secret(obj)
-        m = meta(obj)
-        key = (str(m.get("namespace") or ""), str(m.get("name") or ""))
+        m = obj.get("metadata")
+        if type(m) is not dict:
+            m = meta(obj)
+        ns, name = m.get("namespace"), m.get("name")
+        key = (ns if type(ns) is str else str(ns or ""), name if type(name) is str else str(name or ""))
         self._by_kind[k][key] = obj
         self.listed_kinds.add(k)
-        self._ns_lists.clear()
-        self._label_index.clear()
+        if k in self._ns_lists:
+            del self._ns_lists[k]
+        if k in self._label_index:
+            del self._label_index[k]
         uid = m.get("uid")
         if uid:
             self._by_uid[str(uid)] = obj
-        for ref in m.get("ownerReferences") or ():
-            if isinstance(ref, Mapping) and ref.get("uid"):
-                self._children[str(ref["uid"])].append(obj)
+        refs = m.get("ownerReferences")
+        if refs:
+            for ref in refs:
+                if isinstance(ref, Mapping) and ref.get("uid"):
+                    self._children[str(ref["uid"])].append(obj)
         if k in _EVENT_KINDS:
             ref = involved_object(obj)
             ref_ns = str(ref.get("namespace") or "")
@@ -178,12 +197,17 @@ class ClusterSnapshot:
             return []
         if not namespace:
             return list(objs.values())
-        cache_key = (kind, namespace)
-        cached = self._ns_lists.get(cache_key)
-        if cached is None:
-            cached = [o for (ns, _), o in objs.items() if ns == namespace]
-            self._ns_lists[cache_key] = cached
-        return cached
+        per_ns = self._ns_lists.get(kind)
+        if per_ns is None:
+            per_ns = {}
+            for (ns, _), o in objs.items():
+                bucket = per_ns.get(ns)
+                if bucket is None:
+                    per_ns[ns] = [o]
+                else:
+                    bucket.append(o)
+            self._ns_lists[kind] = per_ns
+        return per_ns.get(namespace, [])
 
     def namespaces(self) -> list[str]:
         found = {ns for objs in self._by_kind.values() for (ns, _) in objs if ns}
@@ -218,13 +242,14 @@ class ClusterSnapshot:
         """Objects of `kind` in `namespace` ("" = all) whose labels include every pair."""
         if not match_labels:
             return self.objects(kind, namespace)
-        idx = self._label_index.get((kind, namespace))
+        per_ns = self._label_index.setdefault(kind, {})
+        idx = per_ns.get(namespace)
         if idx is None:
             idx = defaultdict(list)
             for o in self.objects(kind, namespace):
                 for pair in labels_of(o).items():
                     idx[pair].append(o)
-            self._label_index[(kind, namespace)] = idx
+            per_ns[namespace] = idx
         pairs = list(match_labels.items())
         candidates = min((idx.get(p, []) for p in pairs), key=len)
         if len(pairs) == 1:
