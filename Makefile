@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install demo test lint typecheck bench clean
+.PHONY: install demo test lint typecheck bench eval clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,9 @@ test: lint ## lint, type-check, then the test suite
 
 bench: $(STAMP) ## benchmarks: 100k-object analysis and more
 	$(BIN)/python benchmarks/run.py
+
+eval: $(STAMP) ## offline evaluation + gate (kb backend); report in eval-report/
+	$(BIN)/kubesage eval
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache
