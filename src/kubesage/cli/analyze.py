@@ -84,6 +84,7 @@ def analyze(
         namespace=namespace,
         max_concurrency=concurrency,
         progress=output is OutputFormat.text,
+        logs=any(s.name == "Log" for s in specs),
     )
     analysis = analyze_snapshot(snap, request, specs)
     analysis.errors = warnings + analysis.errors

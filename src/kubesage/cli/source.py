@@ -15,14 +15,16 @@ def load_source(
     namespace: str = "",
     max_concurrency: int = 10,
     progress: bool = True,
+    logs: bool = False,
 ) -> ClusterSnapshot:
+    """`logs=True` (the Log analyzer is selected) also fetches container logs from a live cluster."""
     if snapshots:
         from kubesage.cluster.files import load_snapshot
 
         return load_snapshot(snapshots)
-    from kubesage.cluster.live import load_live
+    from kubesage.cluster.live import fetch_logs, load_live
 
-    return load_live(
+    snap = load_live(
         kinds,
         kubeconfig=kubeconfig,
         context=context,
@@ -30,3 +32,13 @@ def load_source(
         max_concurrency=max_concurrency,
         progress=progress,
     )
+    if logs:
+        fetch_logs(
+            snap,
+            kubeconfig=kubeconfig,
+            context=context,
+            max_concurrency=max_concurrency,
+            progress=progress,
+            all_containers=True,
+        )
+    return snap

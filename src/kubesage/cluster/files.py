@@ -106,6 +106,10 @@ def _item_kind(list_kind: str | None, path: Path) -> str | None:
 
 
 def _add_document(snap: ClusterSnapshot, doc: Any, path: Path, index: int) -> None:
+    if isinstance(doc, list) and doc and all(isinstance(d, dict) for d in doc):  # a bare array of objects
+        for item in doc:
+            _add_document(snap, item, path, index)
+        return
     if not isinstance(doc, dict):
         snap.warnings.append(f"{path}: document {index + 1} is not a Kubernetes object; skipped")
         return
@@ -121,6 +125,9 @@ def _add_document(snap: ClusterSnapshot, doc: Any, path: Path, index: int) -> No
         return
     if not kind:
         snap.warnings.append(f"{path}: document {index + 1} has no kind; skipped")
+        return
+    if kind == "KubesageSnapshot":  # the `snapshot save` manifest, not a cluster object
+        snap.warnings.extend(str(w) for w in doc.get("warnings") or ())
         return
     snap.add(doc)
 
