@@ -1,0 +1,303 @@
+"""Detect the fixed-vocabulary failure reasons in failure texts and questions.
+
+Patterns cover the reason names themselves, k8sgpt's failure texts, kubelet / scheduler /
+controller messages and Chinese keywords. Used to boost runbooks whose `reasons` match,
+and by the eval harness.
+"""
+
+from __future__ import annotations
+
+import re
+
+# Every reason a runbook's front matter may list.
+VOCABULARY: tuple[str, ...] = (
+    "ImagePullBackOff", "ErrImagePull", "InvalidImageName", "CrashLoopBackOff", "OOMKilled",
+    "CreateContainerConfigError", "CreateContainerError", "RunContainerError", "Evicted", "FailedScheduling",
+    "Unschedulable", "ProvisioningFailed", "FailedMount", "FailedAttachVolume", "Unhealthy", "NoEndpoints",
+    "IngressClassMissing", "IngressServiceMissing", "TLSSecretMissing", "FailedCreate", "BackoffLimitExceeded",
+    "InvalidSchedule", "NodeNotReady", "NodePressure", "DaemonSetNotReady", "HPAScaleTargetMissing",
+    "FailedGetResourceMetric", "PDBDisruptionsNotAllowed", "NetworkPolicyNoPods", "WebhookNoEndpoints",
+    "DNSResolutionFailure", "Forbidden", "ProgressDeadlineExceeded", "FailedCreatePodSandBox", "ConfigMapUnused",
+    "DefaultServiceAccount", "PrivilegedContainer",
+)  # fmt: skip
+
+_PATTERNS: dict[str, tuple[str, ...]] = {
+    "ImagePullBackOff": (
+        r"back-?off pulling image",
+        r"image ?pull ?back-?off",
+        r"映像檔?.{0,6}(拉取|下載|pull)",
+        r"(拉取|拉不到|抓不到|下載).{0,6}(映像|鏡像|image)",
+        r"鏡像.{0,4}(拉取|失敗)",
+    ),
+    "ErrImagePull": (
+        r"errimagepull",
+        r"failed to pull image",
+        r"manifest (for .* )?(not found|unknown)",
+        r"pull access denied",
+        r"repository does not exist",
+        r"401 unauthorized.*regist",
+    ),
+    "InvalidImageName": (
+        r"invalidimagename",
+        r"invalid image name",
+        r"couldn't parse image reference",
+        r"invalid reference format",
+        r"映像檔?名稱.{0,4}(無效|錯誤|不合法)",
+    ),
+    "CrashLoopBackOff": (
+        r"crash ?loop ?back-?off",
+        r"back-?off( \S+)? restarting failed container",
+        r"last termination reason is (error|completed)",
+        r"(不斷|一直|反覆|持續)(重啟|重新啟動|崩潰)",
+        r"崩潰迴圈",
+    ),
+    "OOMKilled": (
+        r"oom ?killed",
+        r"out of memory",
+        r"exitcode=137",
+        r"exit code 137",
+        r"記憶體(不足|耗盡|用盡)",
+        r"\boom\b",
+    ),
+    "CreateContainerConfigError": (
+        r"createcontainerconfigerror",
+        r'secret \"?[^ ]*\"? not found',
+        r'configmap \"?[^ ]*\"? not found',
+        r"couldn't find key .* in (secret|configmap)",
+        r"(secret|configmap).{0,10}(不存在|找不到)",
+    ),
+    "CreateContainerError": (
+        r"createcontainererror",
+        r"failed to create containerd container",
+        r"container name .* already in use",
+        r"建立容器失敗",
+    ),
+    "RunContainerError": (
+        r"runcontainererror",
+        r"failed to start container",
+        r"oci runtime (create|exec) failed",
+        r"executable file not found",
+        r"容器.{0,4}(啟動失敗|無法啟動)",
+        r"exec format error",
+        r"permission denied.*(exec|start)",
+    ),
+    "Evicted": (
+        r"\bevicted\b",
+        r"pod .* has been evicted",
+        r"the node was low on resource",
+        r"驅逐",
+    ),
+    "FailedScheduling": (
+        r"failedscheduling",
+        r"\d+/\d+ nodes are available",
+        r"insufficient (cpu|memory)",
+        r"didn't match (pod's )?node (affinity|selector)",
+        r"untolerated taint",
+        r"無法(被)?調度",
+        r"排程失敗",
+        r"調度失敗",
+        r"無法排程",
+    ),
+    "Unschedulable": (
+        r"(not|never|cannot|can't|couldn't) (be )?scheduled",
+        r"stuck in pending",
+        r"unschedulable",
+        r"podscheduled.*false",
+        r"cordon",
+        r"不可調度",
+        r"無法排程",
+    ),
+    "ProvisioningFailed": (
+        r"provisioningfailed",
+        r"failed to provision volume",
+        r"storageclass\.storage\.k8s\.io .* not found",
+        r"waiting for (a volume to be created|first consumer)",
+        r"persistentvolumeclaim .* pending",
+        r"pvc.{0,8}(pending|卡住|無法綁定)",
+        r"(儲存|磁碟區|存儲).{0,6}(佈建|配置|建立)失敗",
+    ),
+    "FailedMount": (
+        r"failedmount",
+        r"unable to (attach or )?mount volumes?",
+        r"mountvolume\.setup failed",
+        r"timed out waiting for the condition.*volume",
+        r"掛載.{0,4}(失敗|錯誤)",
+        r"無法掛載",
+    ),
+    "FailedAttachVolume": (
+        r"failedattachvolume",
+        r"attachvolume\.attach failed",
+        r"multi-attach error",
+        r"volume is already (exclusively )?attached",
+        r"(附加|掛接).{0,4}(磁碟區|volume).{0,4}失敗",
+    ),
+    "Unhealthy": (
+        r"\bunhealthy\b",
+        r"(readiness|liveness|startup) probe failed",
+        r"探針.{0,4}失敗",
+        r"(就緒|存活|啟動)探(針|測)",
+    ),
+    "NoEndpoints": (
+        r"service has no endpoints",
+        r"no endpoints",
+        r"has not ready endpoints",
+        r"沒有 ?endpoints?",
+        r"端點.{0,4}(為空|不存在|沒有)",
+        r"(service|服務).{0,6}沒有.{0,4}(端點|後端|endpoint)",
+    ),
+    "IngressClassMissing": (
+        r"ingress class .* does not exist",
+        r"does not specify an ingress class",
+        r"ingressclass.{0,20}(missing|not found|不存在)",
+        r"ingress ?class.{0,10}(不存在|未指定|沒有)",
+    ),
+    "IngressServiceMissing": (
+        r"ingress uses the service .* which does not exist",
+        r"ingress.{0,30}(backend|後端).{0,20}(service|服務).{0,10}(不存在|missing|not found)",
+    ),
+    "TLSSecretMissing": (
+        r"as a tls certificate which does not exist",
+        r"tls secret.{0,20}(missing|not found|不存在)",
+        r"tls.{0,10}(憑證|證書).{0,10}(不存在|找不到|缺少)",
+    ),
+    "FailedCreate": (
+        r"failedcreate\b",
+        r"error creating: pods",
+        r"exceeded quota",
+        r"forbidden: exceeded quota",
+        r"replicafailure",
+        r"(replicaset|副本集).{0,10}(無法|不能)建立",
+    ),
+    "BackoffLimitExceeded": (
+        r"backofflimitexceeded",
+        r"job has reached the specified backoff limit",
+        r"job .* has failed",
+        r"(job|工作|任務).{0,8}(失敗|重試次數)",
+    ),
+    "InvalidSchedule": (
+        r"invalid ?schedule",
+        r"cronjob .* has an invalid schedule",
+        r"cron (表達式|排程).{0,6}(錯誤|無效)",
+        r"排程(格式|語法).{0,4}(錯誤|無效)",
+    ),
+    "NodeNotReady": (
+        r"node ?not ?ready",
+        r"condition of type ready",
+        r"kubelet stopped posting node status",
+        r"節點.{0,6}(not ?ready|未就緒|沒有就緒|離線)",
+    ),
+    "NodePressure": (
+        r"(memory|disk|pid)pressure",
+        r"(memory|disk|pid) pressure",
+        r"node pressure",
+        r"節點.{0,6}(記憶體|磁碟|硬碟|pid).{0,4}(壓力|不足)",
+        r"(磁碟|硬碟)(空間)?(不足|滿了)",
+    ),
+    "DaemonSetNotReady": (
+        r"daemonset .* has \d+ ready replicas out of",
+        r"daemonset.{0,20}not ready",
+        r"daemonset.{0,10}(未就緒|沒有就緒)",
+    ),
+    "HPAScaleTargetMissing": (
+        r"horizontalpodautoscaler uses .* as scaletargetref",
+        r"scaletargetref",
+        r"(hpa|autoscaler).{0,30}(target|目標).{0,20}(does not exist|不存在|missing)",
+    ),
+    "FailedGetResourceMetric": (
+        r"failedgetresourcemetric",
+        r"failed to get (cpu|memory) utilization",
+        r"unable to get metrics",
+        r"metrics-server",
+        r"(does not have resource configured)",
+        r"(hpa|autoscaler).{0,10}(指標|metrics).{0,6}(失敗|取不到|拿不到)",
+    ),
+    "PDBDisruptionsNotAllowed": (
+        r"expected pdb pod label",
+        r"insufficientpods",
+        r"disruptionallowed",
+        r"cannot evict pod as it would violate the pod's disruption budget",
+        r"(pdb|poddisruptionbudget).{0,30}(block|not allowed|阻擋|不允許|卡住)",
+    ),
+    "NetworkPolicyNoPods": (
+        r"network policy is not applied to any pods",
+        r"network policy allows traffic to all pods",
+        r"network ?policy.{0,20}(no pods|沒有.{0,8}pod|不套用|沒有套用)",
+    ),
+    "WebhookNoEndpoints": (
+        r"mapped to by (mutating|validating) webhook",
+        r"webhook.{0,40}(no endpoints|connection refused)",
+        r"failed calling webhook",
+        r"webhook .* pointing to an inactive receiver",
+        r"webhook.{0,10}(沒有.{0,4}端點|無法連線|失敗)",
+    ),
+    "DNSResolutionFailure": (
+        r"dnsresolutionfailure",
+        r"no such host",
+        r"could not resolve host",
+        r"nxdomain",
+        r"dns.{0,20}(fail|timeout|timed out|resolution)",
+        r"coredns",
+        r"(dns|名稱|域名).{0,6}(解析|查詢).{0,4}(失敗|錯誤|不到)",
+    ),
+    "Forbidden": (
+        r"\bforbidden\b",
+        r"cannot (get|list|watch|create|update|patch|delete) resource",
+        r"rbac",
+        r"權限(不足|被拒)",
+        r"沒有權限",
+    ),
+    "ProgressDeadlineExceeded": (
+        r"progressdeadlineexceeded",
+        r"exceeded its progress deadline",
+        r"condition progressing=false",
+        r"(滾動更新|部署|rollout).{0,6}(逾時|超時|卡住)",
+    ),
+    "FailedCreatePodSandBox": (
+        r"failedcreatepodsandbox",
+        r"failed to create pod sandbox",
+        r"sandbox",
+        r"networkplugin cni failed",
+        r"failed to set up sandbox container",
+        r"cni.{0,20}(失敗|錯誤|fail)",
+    ),
+    "ConfigMapUnused": (
+        r"configmap .* is not used by any pods",
+        r"configmap .* is empty",
+        r"unused configmap",
+        r"configmap.{0,10}(沒有被使用|未被使用|沒人用)",
+    ),
+    "DefaultServiceAccount": (
+        r"default service account is being used",
+        r"default service ?account",
+        r"預設.{0,4}(服務帳號|service ?account)",
+    ),
+    "PrivilegedContainer": (
+        r"running as privileged",
+        r"privileged container",
+        r"privileged: ?true",
+        r"does not have a security context",
+        r"特權(容器|模式)",
+    ),
+}
+
+_COMPILED: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
+    (reason, re.compile("|".join(f"(?:{p})" for p in (re.escape(reason.lower()), *pats)), re.IGNORECASE))
+    for reason, pats in _PATTERNS.items()
+)
+_CANON = {r.lower(): r for r in VOCABULARY}
+
+
+def canonical(reason: str) -> str | None:
+    """The vocabulary spelling of `reason` (case-insensitive), or None."""
+    return _CANON.get(reason.strip().lower())
+
+
+def detect_reasons(text: str) -> list[str]:
+    """Vocabulary reasons found in `text`, in order of first appearance."""
+    found: list[tuple[int, str]] = []
+    for reason, pattern in _COMPILED:
+        match = pattern.search(text)
+        if match:
+            found.append((match.start(), reason))
+    found.sort()
+    return [reason for _, reason in found]

@@ -1,0 +1,242 @@
+"""Hybrid retrieval: BM25 + reason boost (+ dense vectors fused by reciprocal rank fusion).
+
+Relevance ("confidence") is separate from ranking: the IDF-weighted share of the query's
+words that the best document contains, lifted when the document's `reasons` match reasons
+detected in the query. Below `threshold` the answer is the refusal. See docs/rag.md for how
+the default threshold was calibrated on tests/rag/questions.yaml.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Any
+
+from kubesage.rag.index import KBIndex
+from kubesage.rag.reasons import detect_reasons
+from kubesage.rag.store import KnowledgeBase
+from kubesage.rag.tokenize import has_cjk, tokenize
+
+DEFAULT_THRESHOLD = 0.35
+REASON_BOOST = 0.6
+REASON_FLOOR = 0.75
+RRF_K = 60
+CJK_CHAR_WEIGHT = 0.3
+CJK_UNKNOWN_BIGRAM_WEIGHT = 0.5
+_IDENTIFIER = re.compile(r"[0-9=/:._-]")
+
+
+@dataclass(frozen=True)
+class Hit:
+    doc_id: str
+    title: str
+    section: str
+    source: str
+    text: str
+    reasons: tuple[str, ...]
+    lang: str
+    score: float
+    confidence: float
+    chunk: int
+
+    def to_json(self) -> dict[str, Any]:
+        return {"doc_id": self.doc_id, "title": self.title, "source": self.source, "score": round(self.score, 4),
+                "reasons": list(self.reasons), "text": self.text, "section": self.section, "lang": self.lang,
+                "confidence": round(self.confidence, 4)}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Retrieval:
+    query: str
+    reasons: tuple[str, ...]
+    hits: tuple[Hit, ...]
+    threshold: float
+
+    @property
+    def confidence(self) -> float:
+        return self.hits[0].confidence if self.hits else 0.0
+
+    @property
+    def relevant(self) -> bool:
+        return bool(self.hits) and self.confidence >= self.threshold
+
+    def relevant_hits(self) -> list[Hit]:
+        return [h for h in self.hits if h.confidence >= self.threshold]
+
+
+class Retriever:
+    """Searches one knowledge base; safe to share between threads."""
+
+    def __init__(
+        self,
+        kb: KnowledgeBase,
+        *,
+        threshold: float = DEFAULT_THRESHOLD,
+        dense: bool | None = None,
+        use_reasons: bool = True,
+        cache_size: int = 1024,
+    ) -> None:
+        self.kb = kb
+        self.threshold = threshold
+        self.dense = dense
+        self.use_reasons = use_reasons
+        self._cache: OrderedDict[tuple[str, int], Retrieval] = OrderedDict()
+        self._cache_size = cache_size
+        self._lock = threading.Lock()
+        self._current: KBIndex | None = None
+        self._meta: _IndexMeta | None = None
+
+    def index(self) -> KBIndex:
+        return self.kb.index()
+
+    def search(self, query: str, k: int = 5) -> Retrieval:
+        index = self.index()
+        key = (query, k)
+        with self._lock:
+            if index is not self._current or self._meta is None:  # a new generation: forget the old one
+                self._current, self._meta = index, _IndexMeta(index)
+                self._cache.clear()
+            meta = self._meta
+            cached = self._cache.get(key)
+            if cached is not None:
+                self._cache.move_to_end(key)
+                return cached
+        result = self._search(index, meta, query, k)
+        with self._lock:
+            if index is not self._current:
+                return result
+            self._cache[key] = result
+            if len(self._cache) > self._cache_size:
+                self._cache.popitem(last=False)
+        return result
+
+    def _search(self, index: KBIndex, meta: _IndexMeta, query: str, k: int) -> Retrieval:
+        import numpy as np
+
+        reasons = tuple(detect_reasons(query)) if self.use_reasons else ()
+        if not index.num_docs or not query.strip():
+            return Retrieval(query, reasons, (), self.threshold)
+        tokens = tokenize(query)
+        ids = index.token_ids(tokens)
+        scores = index.bm25(ids)
+        top = float(scores.max()) if len(scores) else 0.0
+        match_frac = np.zeros(index.num_docs, dtype="float32")
+        for reason in reasons:
+            rows = meta.by_reason.get(reason)
+            if rows is not None:
+                match_frac[rows] += 1.0 / len(reasons)
+        if reasons:
+            scores = scores + match_frac * (REASON_BOOST * max(top, 1.0))
+        order = _top(scores, max(50, k * 10))
+        if self._use_dense(index):
+            order = self._fuse(index, query, scores, order)
+        weights = _query_weights(index, tokens)
+        hits: list[Hit] = []
+        seen: set[str] = set()
+        for row in order:
+            if scores[row] <= 0:
+                break
+            chunk = index.chunks[row]
+            if chunk.doc_id in seen:
+                continue
+            seen.add(chunk.doc_id)
+            coverage = _coverage(index, weights, int(row), int(row) + 1)
+            confidence = coverage
+            if match_frac[row] > 0:
+                confidence = max(coverage, REASON_FLOOR * float(match_frac[row]) + 0.25 * coverage)
+            hits.append(Hit(chunk.doc_id, chunk.title, chunk.section, chunk.source, chunk.text, chunk.reasons,
+                            chunk.lang, float(scores[row]), min(confidence, 1.0), int(row)))  # fmt: skip
+            if len(hits) >= k:
+                break
+        return Retrieval(query, reasons, tuple(hits), self.threshold)
+
+    def _use_dense(self, index: KBIndex) -> bool:
+        if self.dense is False or index.dense is None:
+            return False
+        from kubesage.rag import embed
+
+        return bool(embed.available())
+
+    def _fuse(self, index: KBIndex, query: str, scores: Any, order: list[int]) -> list[int]:
+        import numpy as np
+
+        from kubesage.rag import embed
+
+        qv = embed.encode([query])[0]
+        dense_scores = index.dense @ qv
+        dense_order = _top(dense_scores, len(order))
+        fused: dict[int, float] = {}
+        for rank, row in enumerate(order):
+            if scores[row] > 0:
+                fused[row] = fused.get(row, 0.0) + 1.0 / (RRF_K + rank + 1)
+        for rank, row in enumerate(dense_order):
+            fused[row] = fused.get(row, 0.0) + 1.0 / (RRF_K + rank + 1)
+        ranked = sorted(fused, key=lambda r: -fused[r])
+        # Keep BM25's score array meaningful for the caller: fused order, positive scores.
+        scores[np.asarray(ranked, dtype="int64")] = np.maximum(scores[np.asarray(ranked, dtype="int64")], 1e-6)
+        return ranked
+
+
+class _IndexMeta:
+    """Per-generation lookup: the chunk rows of each reason."""
+
+    def __init__(self, index: KBIndex) -> None:
+        import numpy as np
+
+        rows: dict[str, list[int]] = {}
+        for i, chunk in enumerate(index.chunks):
+            for reason in chunk.reasons:
+                rows.setdefault(reason, []).append(i)
+        self.by_reason = {r: np.asarray(v, dtype="int64") for r, v in rows.items()}
+
+
+def _top(scores: Any, n: int) -> list[int]:
+    import numpy as np
+
+    n = min(n, len(scores))
+    if n <= 0:
+        return []
+    part = np.argpartition(-scores, n - 1)[:n]
+    return [int(i) for i in part[np.argsort(-scores[part], kind="stable")]]
+
+
+def _query_weights(index: KBIndex, tokens: list[str]) -> list[tuple[int | None, float]]:
+    """(token id or None when unknown, weight) per distinct query token.
+
+    Unknown words weigh as much as the rarest indexed word (an out-of-scope question is made of
+    them); unknown identifiers (names, hashes, numbers) are ignored: no KB can contain them.
+    CJK: single characters are weak evidence (weight x0.3); unknown bigrams count half, since many
+    straddle a word boundary.
+    """
+    out: list[tuple[int | None, float]] = []
+    for token in dict.fromkeys(tokens):
+        tid = index.vocab.get(token)
+        cjk = has_cjk(token)
+        weight = CJK_CHAR_WEIGHT if cjk and len(token) == 1 else 1.0
+        if tid is not None:
+            out.append((tid, float(index.idf[tid]) * weight))
+        elif cjk and len(token) == 2:
+            out.append((None, index.max_idf * CJK_UNKNOWN_BIGRAM_WEIGHT))
+        elif not _IDENTIFIER.search(token):
+            out.append((None, index.max_idf * weight))
+    return out
+
+
+def _coverage(index: KBIndex, weights: list[tuple[int | None, float]], start: int, end: int) -> float:
+    import numpy as np
+
+    total = sum(w for _, w in weights)
+    if total <= 0:
+        return 0.0
+    got = 0.0
+    for tid, w in weights:
+        if tid is None:
+            continue
+        s, e = int(index.indptr[tid]), int(index.indptr[tid + 1])
+        col = index.indices[s:e]
+        pos = int(np.searchsorted(col, start))
+        if pos < len(col) and int(col[pos]) < end:
+            got += w
+    return got / total
