@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install demo test lint typecheck bench eval clean
+.PHONY: install install-embeddings demo test lint typecheck bench eval clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -14,8 +14,15 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP) ## create .venv and install kubesage (editable) with dev extras
 
-demo: $(STAMP) ## analyze (and explain, offline) the bundled broken demo cluster
+# Optional dense retrieval (kubesage[embeddings]). torch is pinned first: the CPU build
+# pip finds on these machines; an unpinned torch would pull a multi-GB CUDA build.
+install-embeddings: $(STAMP)
+	$(BIN)/python -m pip install --quiet torch==2.13.0
+	$(BIN)/python -m pip install --quiet -e '.[dev,embeddings]'
+
+demo: $(STAMP) ## analyze, then explain offline (kb backend, cited runbooks), the bundled broken demo cluster
 	$(BIN)/kubesage analyze --snapshot examples/demo-cluster
+	$(BIN)/kubesage analyze --snapshot examples/demo-cluster --explain --backend kb --no-cache
 
 lint: $(STAMP) ## ruff + mypy
 	$(BIN)/ruff check src tests benchmarks
