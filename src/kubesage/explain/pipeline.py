@@ -139,7 +139,10 @@ def _groups(
         masked = [anon.mask(t) for t in r.texts]
         template = template_for(r.kind, config.prompts)
         sig = signer.sign(r.kind, masked)
-        key = cache_key(backend.name, backend.model, template, language, sig.text)
+        # A backend whose answers depend on more than its model (kb: the KB generation) says so.
+        version = getattr(backend, "cache_version", "")
+        model = f"{backend.model}@{version}" if version else backend.model
+        key = cache_key(backend.name, model, template, language, sig.text)
         g = groups.get(key)
         if g is None:
             g = groups[key] = _Group(key, r.kind, template, r, masked, sig.spans)

@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+import hashlib
+from pathlib import Path
 from typing import Any
 
 from kubesage.llm.base import Backend, Completion, CompletionRequest
+
+
+def _kb_version(kb: Any) -> str:
+    gen = kb.generation_dir()
+    ident = f"{Path(kb.path).resolve()}:{gen.name if gen else ''}"
+    return hashlib.sha256(ident.encode()).hexdigest()[:12]
 
 
 class KBBackend:
@@ -14,9 +22,11 @@ class KBBackend:
 
     name = "kb"
 
-    def __init__(self, answerer: Any, model: str = "kubesage-kb") -> None:
+    def __init__(self, answerer: Any, model: str = "kubesage-kb", cache_version: str = "") -> None:
         self._answerer = answerer
         self.model = model
+        self.cache_version = cache_version
+        """Changes with the KB generation, so cached explanations expire when the KB changes."""
 
     @classmethod
     def from_config(cls, provider: Any = None, config: Any = None, *, kb_path: str | None = None,
@@ -31,7 +41,7 @@ class KBBackend:
         kb = open_kb(s)
         retriever = Retriever(kb, threshold=s.threshold, dense=None if s.embeddings else False)
         model = (getattr(provider, "model", "") or "kubesage-kb") if upstream is None else upstream.model
-        return cls(Answerer(retriever, upstream, s.top_k), model)
+        return cls(Answerer(retriever, upstream, s.top_k), model, _kb_version(kb))
 
     @property
     def answerer(self) -> Any:
