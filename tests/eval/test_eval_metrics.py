@@ -115,3 +115,18 @@ def test_cost_estimate() -> None:
 def test_content_tokens_drop_stopwords_and_split_cjk() -> None:
     assert metrics.content_tokens("The pod is in CrashLoopBackOff") == ["pod", "crashloopbackoff"]
     assert metrics.content_tokens("記憶體") == ["記憶", "憶體"]
+
+
+def test_backend_specific_threshold_replaces_the_general_one() -> None:
+    from kubesage.eval.gate import Threshold, check_gate
+
+    thresholds = (
+        Threshold("latency.answer.p95_ms", maximum=250, backends=("kb",)),
+        Threshold("latency.answer.p95_ms", maximum=20000),
+    )
+    report = {"backend": "kb", "latency": {"answer": {"p95_ms": 300.0}}}
+    kb = check_gate(report, thresholds)
+    assert [c["threshold"] for c in kb["checks"]] == [250] and not kb["passed"]
+    report["backend"] = "openai"
+    other = check_gate(report, thresholds)
+    assert [c["threshold"] for c in other["checks"]] == [20000] and other["passed"]

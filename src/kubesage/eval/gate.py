@@ -93,8 +93,10 @@ def check_gate(report: dict[str, Any], thresholds: tuple[Threshold, ...]) -> dic
     """{passed, checks: [{metric, value, op, threshold, passed}], failed: [metric, ...]}."""
     backend = str(report.get("backend") or "kb")
     checks: list[dict[str, Any]] = []
+    # A threshold naming this backend replaces the general one for the same metric and bound.
+    specific = {(t.metric, t.op) for t in thresholds if t.backends and backend in t.backends}
     for t in thresholds:
-        if not t.applies_to(backend):
+        if not t.applies_to(backend) or (not t.backends and (t.metric, t.op) in specific):
             continue
         value = metric_value(report, t.metric)
         ok = isinstance(value, int | float) and not isinstance(value, bool)
