@@ -15,6 +15,7 @@ from kubesage.explain.anonymize import Anonymizer
 from kubesage.explain.retry import Gate, RetryPolicy, call_with_retry
 from kubesage.llm.base import Backend, CompletionRequest, LLMError
 from kubesage.results import Analysis
+from kubesage.untrusted import neutralize
 
 _EXIT = frozenset({"exit", "quit", "q", ":q", "bye"})
 CONTEXT_INTRO = (
@@ -27,10 +28,10 @@ def render_context(analysis: Analysis, mask: Callable[[str], str]) -> str:
     lines: list[str] = []
     for n, r in enumerate(analysis.results):
         parent = f" (parent {mask(r.parent_object)})" if r.parent_object else ""
-        lines.append(f"{n}: {r.kind} {mask(r.name)}{parent}")
-        lines.extend(f"- Error: {mask(t)}" for t in r.texts)
+        lines.append(f"{n}: {r.kind} {neutralize(mask(r.name))}{parent}")
+        lines.extend(f"- Error: {neutralize(mask(t))}" for t in r.texts)
         if r.details:
-            lines.append(f"  Explanation: {mask(r.details)}")
+            lines.append(f"  Explanation: {neutralize(mask(r.details))}")
     return "\n".join(lines) if lines else "No problems detected."
 
 

@@ -25,6 +25,7 @@ from kubesage.explain.retry import Gate, RetryPolicy, call_with_retry
 from kubesage.explain.signature import Signer, retarget
 from kubesage.llm.base import Backend, CompletionRequest, LLMError
 from kubesage.results import Analysis, Result
+from kubesage.untrusted import looks_like_injection, neutralize
 
 if TYPE_CHECKING:
     from kubesage.cluster.snapshot import ClusterSnapshot
@@ -102,6 +103,12 @@ def explain_analysis(
     policy = RetryPolicy(options.max_attempts, options.base_delay, options.max_delay)
     outcome.session = ChatSession(backend, anon, options.anonymize, options.language, policy)
 
+    outcome.warnings.extend(
+        f"{r.kind} {anon.mask(r.name) if options.anonymize else r.name}: failure text reads like instructions "
+        "to a model (possible prompt injection); sent fenced as data"
+        for r in analysis.results
+        if any(looks_like_injection(t) for t in r.texts)
+    )
     store = None if options.no_cache else (cache or AnswerCache())
     calls = _Calls(backend, anon, options, policy, store, outcome)
     hits: list[tuple[_Group, CachedAnswer]] = []
@@ -164,7 +171,7 @@ def _fail(group: _Group, message: str) -> None:
 
 def _request(group: _Group, options: ExplainOptions) -> CompletionRequest:
     texts = group.rep_masked if options.anonymize else group.rep.texts
-    joined = " ".join(texts)
+    joined = " ".join(neutralize(t) for t in texts)  # cluster text is data, never instructions
     return CompletionRequest(
         prompt=fill(group.template, options.language, joined),
         language=options.language,

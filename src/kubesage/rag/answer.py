@@ -11,6 +11,7 @@ from kubesage.llm.base import Backend, Completion, CompletionRequest, Source
 from kubesage.rag.ingest import Chunk
 from kubesage.rag.retrieve import Hit, Retrieval, Retriever
 from kubesage.rag.tokenize import cjk_ratio
+from kubesage.untrusted import neutralize
 
 # The talk's prompt, word for word (slide: "RAG prompt").
 PROMPT_ZH = """1. 你是一位 Kubernetes 專家。根據以下知識庫文件,分析所提供的錯誤訊息
@@ -124,7 +125,7 @@ def build_prompt(retriever: Retriever, retrieval: Retrieval, error: str, chinese
         parts.append(f"[{n}] {hit.title} ({hit.source})\n{body[:DOC_BUDGET]}")
     template = PROMPT_ZH if chinese else PROMPT_EN
     # The error is cluster data: fenced so it reads as data, not as instructions.
-    return template.format(documents="\n\n".join(parts), error=f"---\n{error}\n---")
+    return template.format(documents="\n\n".join(parts), error=f"---\n{neutralize(error)}\n---")
 
 
 def doc_chunks(retriever: Retriever, hit: Hit, chinese: bool) -> list[Chunk]:
