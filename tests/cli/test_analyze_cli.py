@@ -202,3 +202,10 @@ def test_kubectl_plugin_entry_point() -> None:
     exe = Path(sys.executable).with_name("kubectl-sage")
     proc = subprocess.run([str(exe), "--help"], capture_output=True, text=True, check=False)
     assert proc.returncode == 0 and "analyze" in proc.stdout
+
+
+def test_version() -> None:
+    from kubesage import __version__
+
+    assert run("version")[1] == f"kubesage {__version__}\n"
+    assert run("--version")[1] == f"kubesage {__version__}\n"

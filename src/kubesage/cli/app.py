@@ -58,6 +58,12 @@ def _root(
         os.environ["KUBESAGE_CONFIG"] = config
 
 
+@app.command("version")
+def version_cmd() -> None:
+    """Print the version."""
+    typer.echo(f"kubesage {__version__}")
+
+
 analyze.register(app)
 app.add_typer(filters.app, name="filters")
 app.add_typer(snapshot.app, name="snapshot")
