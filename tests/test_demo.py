@@ -63,32 +63,72 @@ def _deploy_progress(ns: str, name: str, rs: str) -> str:
 CORE_EXPECTED: dict[str, set[tuple[str, str, str, str]]] = {
     "Pod": {
         ("Pod", "shop/checkout-7d9f8c6b5d-6fz4x", "Deployment/checkout", PULL_ERROR),
-        ("Pod", "shop/cart-5c7b9d8f6d-gqsrl", "Deployment/cart",
-         "the last termination reason is Error container=api pod=cart-5c7b9d8f6d-gqsrl"),
-        ("Pod", "shop/cart-5c7b9d8f6d-z84wh", "Deployment/cart",
-         "the last termination reason is Error container=api pod=cart-5c7b9d8f6d-z84wh"),
+        (
+            "Pod",
+            "shop/cart-5c7b9d8f6d-gqsrl",
+            "Deployment/cart",
+            "the last termination reason is Error container=api pod=cart-5c7b9d8f6d-gqsrl",
+        ),
+        (
+            "Pod",
+            "shop/cart-5c7b9d8f6d-z84wh",
+            "Deployment/cart",
+            "the last termination reason is Error container=api pod=cart-5c7b9d8f6d-z84wh",
+        ),
         ("Pod", "shop/image-resizer-jhc9mmrjc6-rhbtr", "Deployment/image-resizer", EVICTED),
-        ("Pod", "payments/payments-api-s9r9t55hz4-pphhg", "Deployment/payments-api",
-         "Liveness probe failed: HTTP probe failed with statuscode: 500"),
-        ("Pod", "payments/ledger-worker-94k7fbn8pn-7hgmw", "Deployment/ledger-worker",
-         "couldn't find key DATABASE_URL in ConfigMap payments/ledger-config"),
-        ("Pod", "payments/settlement-batch-29933370-2jzq2", "",
-         "the termination reason is Error exitCode=2 container=settle pod=settlement-batch-29933370-2jzq2"),
-        ("Pod", "payments/settlement-batch-29933370-zmrjd", "",
-         "the termination reason is Error exitCode=2 container=settle pod=settlement-batch-29933370-zmrjd"),
+        (
+            "Pod",
+            "payments/payments-api-s9r9t55hz4-pphhg",
+            "Deployment/payments-api",
+            "Liveness probe failed: HTTP probe failed with statuscode: 500",
+        ),
+        (
+            "Pod",
+            "payments/ledger-worker-94k7fbn8pn-7hgmw",
+            "Deployment/ledger-worker",
+            "couldn't find key DATABASE_URL in ConfigMap payments/ledger-config",
+        ),
+        (
+            "Pod",
+            "payments/settlement-batch-29933370-2jzq2",
+            "",
+            "the termination reason is Error exitCode=2 container=settle pod=settlement-batch-29933370-2jzq2",
+        ),
+        (
+            "Pod",
+            "payments/settlement-batch-29933370-zmrjd",
+            "",
+            "the termination reason is Error exitCode=2 container=settle pod=settlement-batch-29933370-zmrjd",
+        ),
         ("Pod", "data/etl-runner-mdpmjxgd57-dchgz", "Deployment/etl-runner", INSUFFICIENT_MEMORY),
         ("Pod", "data/analytics-db-0", "StatefulSet/analytics-db", UNBOUND_PVC),
-        ("Pod", "monitoring/alertmanager-wddpf98mfb-dht2m", "Deployment/alertmanager",
-         'MountVolume.SetUp failed for volume "config" : secret "alertmanager-config" not found'),
+        (
+            "Pod",
+            "monitoring/alertmanager-wddpf98mfb-dht2m",
+            "Deployment/alertmanager",
+            'MountVolume.SetUp failed for volume "config" : secret "alertmanager-config" not found',
+        ),
     },
     "Service": {
         ("Service", "shop/frontend", "", "Service has no endpoints, expected label app=fronted"),
-        ("Service", "shop/cart", "",
-         "Service has not ready endpoints, pods: [Pod/cart-5c7b9d8f6d-z84wh Pod/cart-5c7b9d8f6d-gqsrl], expected 2"),
-        ("Service", "shop/checkout", "",
-         "Service has not ready endpoints, pods: [Pod/checkout-7d9f8c6b5d-6fz4x], expected 1"),
-        ("Service", "payments/payments-api", "",
-         "Service has not ready endpoints, pods: [Pod/payments-api-s9r9t55hz4-pphhg], expected 1"),
+        (
+            "Service",
+            "shop/cart",
+            "",
+            "Service has not ready endpoints, pods: [Pod/cart-5c7b9d8f6d-z84wh Pod/cart-5c7b9d8f6d-gqsrl], expected 2",
+        ),
+        (
+            "Service",
+            "shop/checkout",
+            "",
+            "Service has not ready endpoints, pods: [Pod/checkout-7d9f8c6b5d-6fz4x], expected 1",
+        ),
+        (
+            "Service",
+            "payments/payments-api",
+            "",
+            "Service has not ready endpoints, pods: [Pod/payments-api-s9r9t55hz4-pphhg], expected 1",
+        ),
         ("Service", "payments/fraud-scorer", "", "Service has no endpoints, expected label app=fraud-scorer"),
         ("Service", "data/analytics-db", "", "Service has no endpoints, expected label app=analytics-db"),
         ("Service", "monitoring/alertmanager", "", "Service has no endpoints, expected label app=alertmanager"),
@@ -97,23 +137,55 @@ CORE_EXPECTED: dict[str, set[tuple[str, str, str, str]]] = {
     "Deployment": {
         ("Deployment", "shop/checkout", "", _deploy_progress("shop", "checkout", "checkout-7d9f8c6b5d")),
         ("Deployment", "shop/cart", "", "Deployment shop/cart has 2 replicas but 0 are available with status running"),
-        ("Deployment", "payments/payments-api", "",
-         "Deployment payments/payments-api has 2 replicas but 1 are available with status running"),
-        ("Deployment", "payments/ledger-worker", "",
-         "Deployment payments/ledger-worker has 1 replicas but 0 are available with status running"),
-        ("Deployment", "payments/ledger-worker", "",
-         _deploy_progress("payments", "ledger-worker", "ledger-worker-94k7fbn8pn")),
-        ("Deployment", "payments/fraud-scorer", "",
-         "Deployment payments/fraud-scorer has 2 replicas but 0 are available with status running"),
-        ("Deployment", "payments/fraud-scorer", "",
-         _deploy_progress("payments", "fraud-scorer", "fraud-scorer-6c9d7f5b4")),
-        ("Deployment", "data/etl-runner", "",
-         "Deployment data/etl-runner has 1 replicas but 0 are available with status running"),
+        (
+            "Deployment",
+            "payments/payments-api",
+            "",
+            "Deployment payments/payments-api has 2 replicas but 1 are available with status running",
+        ),
+        (
+            "Deployment",
+            "payments/ledger-worker",
+            "",
+            "Deployment payments/ledger-worker has 1 replicas but 0 are available with status running",
+        ),
+        (
+            "Deployment",
+            "payments/ledger-worker",
+            "",
+            _deploy_progress("payments", "ledger-worker", "ledger-worker-94k7fbn8pn"),
+        ),
+        (
+            "Deployment",
+            "payments/fraud-scorer",
+            "",
+            "Deployment payments/fraud-scorer has 2 replicas but 0 are available with status running",
+        ),
+        (
+            "Deployment",
+            "payments/fraud-scorer",
+            "",
+            _deploy_progress("payments", "fraud-scorer", "fraud-scorer-6c9d7f5b4"),
+        ),
+        (
+            "Deployment",
+            "data/etl-runner",
+            "",
+            "Deployment data/etl-runner has 1 replicas but 0 are available with status running",
+        ),
         ("Deployment", "data/etl-runner", "", _deploy_progress("data", "etl-runner", "etl-runner-mdpmjxgd57")),
-        ("Deployment", "monitoring/alertmanager", "",
-         "Deployment monitoring/alertmanager has 1 replicas but 0 are available with status running"),
-        ("Deployment", "monitoring/alertmanager", "",
-         _deploy_progress("monitoring", "alertmanager", "alertmanager-wddpf98mfb")),
+        (
+            "Deployment",
+            "monitoring/alertmanager",
+            "",
+            "Deployment monitoring/alertmanager has 1 replicas but 0 are available with status running",
+        ),
+        (
+            "Deployment",
+            "monitoring/alertmanager",
+            "",
+            _deploy_progress("monitoring", "alertmanager", "alertmanager-wddpf98mfb"),
+        ),
     },
     "ReplicaSet": {("ReplicaSet", "payments/fraud-scorer-6c9d7f5b4", "Deployment/fraud-scorer", QUOTA)},
     "PersistentVolumeClaim": {
@@ -121,18 +193,30 @@ CORE_EXPECTED: dict[str, set[tuple[str, str, str, str]]] = {
     },
     "StatefulSet": {
         ("StatefulSet", "data/analytics-db", "", "StatefulSet uses the storage class fast-ssd which does not exist."),
-        ("StatefulSet", "data/analytics-db", "",
-         "Statefulset pod analytics-db-0 in the namespace data is not in running state."),
+        (
+            "StatefulSet",
+            "data/analytics-db",
+            "",
+            "Statefulset pod analytics-db-0 in the namespace data is not in running state.",
+        ),
     },
     "Job": {("Job", "payments/settlement-batch-29933370", "", "Job has reached the specified backoff limit")},
     "CronJob": {
-        ("CronJob", "data/nightly-report", "",
-         "CronJob nightly-report has an invalid schedule: expected exactly 5 fields, found 4: [0 2 * *]")
+        (
+            "CronJob",
+            "data/nightly-report",
+            "",
+            "CronJob nightly-report has an invalid schedule: expected exactly 5 fields, found 4: [0 2 * *]",
+        )
     },
     "Node": {("Node", PRESSURE_NODE, "", DISK_PRESSURE)},
     "ConfigMap": {
-        ("ConfigMap", "shop/checkout-config-v1", "",
-         "ConfigMap checkout-config-v1 is not used by any pods in the namespace")
+        (
+            "ConfigMap",
+            "shop/checkout-config-v1",
+            "",
+            "ConfigMap checkout-config-v1 is not used by any pods in the namespace",
+        )
     },
     "DaemonSet": set(),
     "MutatingWebhookConfiguration": set(),
@@ -142,15 +226,27 @@ CORE_EXPECTED: dict[str, set[tuple[str, str, str, str]]] = {
 # The eight failures the demo promises, one per required kind: (analyzer, kind, name, text).
 REQUIRED = [
     ("Pod", "Pod", "shop/checkout-7d9f8c6b5d-6fz4x", PULL_ERROR),  # image tag typo
-    ("Pod", "Pod", "shop/cart-5c7b9d8f6d-gqsrl",
-     "the last termination reason is Error container=api pod=cart-5c7b9d8f6d-gqsrl"),  # CrashLoopBackOff
+    (
+        "Pod",
+        "Pod",
+        "shop/cart-5c7b9d8f6d-gqsrl",
+        "the last termination reason is Error container=api pod=cart-5c7b9d8f6d-gqsrl",
+    ),  # CrashLoopBackOff
     ("Service", "Service", "shop/frontend", "Service has no endpoints, expected label app=fronted"),  # selector typo
     ("Ingress", "Ingress", "shop/storefront", "Ingress uses the service shop/search which does not exist."),
-    ("PersistentVolumeClaim", "PersistentVolumeClaim", "data/data-analytics-db-0",
-     'storageclass.storage.k8s.io "fast-ssd" not found'),
+    (
+        "PersistentVolumeClaim",
+        "PersistentVolumeClaim",
+        "data/data-analytics-db-0",
+        'storageclass.storage.k8s.io "fast-ssd" not found',
+    ),
     ("Job", "Job", "payments/settlement-batch-29933370", "Job has reached the specified backoff limit"),
-    ("CronJob", "CronJob", "data/nightly-report",
-     "CronJob nightly-report has an invalid schedule: expected exactly 5 fields, found 4: [0 2 * *]"),
+    (
+        "CronJob",
+        "CronJob",
+        "data/nightly-report",
+        "CronJob nightly-report has an invalid schedule: expected exactly 5 fields, found 4: [0 2 * *]",
+    ),
     ("Node", "Node", PRESSURE_NODE, DISK_PRESSURE),
     ("Deployment", "Deployment", "shop/checkout", _deploy_progress("shop", "checkout", "checkout-7d9f8c6b5d")),
 ]
@@ -182,10 +278,16 @@ LINT_EXPECTED: dict[str, set[tuple[str, str]]] = {
 # Healthy noise: nothing in these namespaces, and none of these objects, may be flagged by default.
 QUIET_NAMESPACES = ("kube-system", "kube-public", "kube-node-lease", "default", "ingress-nginx")
 HEALTHY_OBJECTS = {
-    ("Deployment", "shop/frontend"), ("Deployment", "shop/catalog"), ("Deployment", "monitoring/grafana"),
-    ("Deployment", "monitoring/kube-state-metrics"), ("StatefulSet", "data/redis"),
-    ("DaemonSet", "monitoring/node-exporter"), ("Service", "data/redis"), ("Service", "monitoring/grafana"),
-    ("PersistentVolumeClaim", "data/data-redis-0"), ("CronJob", "payments/settlement-batch"),
+    ("Deployment", "shop/frontend"),
+    ("Deployment", "shop/catalog"),
+    ("Deployment", "monitoring/grafana"),
+    ("Deployment", "monitoring/kube-state-metrics"),
+    ("StatefulSet", "data/redis"),
+    ("DaemonSet", "monitoring/node-exporter"),
+    ("Service", "data/redis"),
+    ("Service", "monitoring/grafana"),
+    ("PersistentVolumeClaim", "data/data-redis-0"),
+    ("CronJob", "payments/settlement-batch"),
     ("ConfigMap", "monitoring/grafana-dashboard-k8s-overview"),
 }
 FAKE_SECRET_VALUES = ("bm90LWEtcmVhbC1wYXNzd29yZA==", "not-a-real-password", "ZGVtby1vbmx5LW5vdC1hLXNlY3JldA==")
@@ -203,22 +305,38 @@ def default_run(snapshot: ClusterSnapshot) -> Analysis:
 
 def _found(analysis: Analysis, analyzer: str) -> set[tuple[str, str, str, str]]:
     return {
-        (r.kind, r.name, r.parent_object, text) for r in analysis.results if r.analyzer == analyzer for text in r.texts
+        (r.kind, r.name, r.parent_object, f.text) for r in analysis.results for f in r.error if f.analyzer == analyzer
     }
 
 
 def _flagged(analysis: Analysis) -> dict[str, set[tuple[str, str]]]:
     out: dict[str, set[tuple[str, str]]] = defaultdict(set)
     for r in analysis.results:
-        out[r.analyzer].add((r.kind, r.name))
+        for f in r.error:
+            out[f.analyzer].add((r.kind, r.name))
     return out
 
 
 def test_demo_loads_without_warnings(snapshot: ClusterSnapshot) -> None:
     assert snapshot.warnings == []
     assert snapshot.count() > 150
-    for kind in ("Pod", "Deployment", "ReplicaSet", "Service", "Endpoints", "Event", "Node", "Ingress", "Job",
-                 "CronJob", "PersistentVolumeClaim", "StorageClass", "IngressClass", "Secret", "DaemonSet"):
+    for kind in (
+        "Pod",
+        "Deployment",
+        "ReplicaSet",
+        "Service",
+        "Endpoints",
+        "Event",
+        "Node",
+        "Ingress",
+        "Job",
+        "CronJob",
+        "PersistentVolumeClaim",
+        "StorageClass",
+        "IngressClass",
+        "Secret",
+        "DaemonSet",
+    ):
         assert snapshot.has_kind(kind), kind
     assert {ns for ns, *_ in snapshot.log_keys()} == {"shop", "payments"}
     assert "invalid REDIS_URL" in (snapshot.logs("shop", "cart-5c7b9d8f6d-gqsrl", "api", previous=True) or "")
@@ -294,8 +412,8 @@ def test_lint_prints_hygiene_findings(snapshot: ClusterSnapshot, default_run: An
             assert objects <= flagged.get(name, set()), name
     assert all(flagged.get(name) for name in lint), [n for n in lint if not flagged.get(n)]
     # Lint adds findings; it does not change what the failure analyzers report.
-    base = {(r.analyzer, r.kind, r.name) for r in default_run.results}
-    assert base <= {(r.analyzer, r.kind, r.name) for r in linted.results}
+    base = {(f.analyzer, r.kind, r.name, f.text) for r in default_run.results for f in r.error}
+    assert base <= {(f.analyzer, r.kind, r.name, f.text) for r in linted.results for f in r.error}
 
 
 def test_cli_json_matches_pipeline(default_run: Analysis) -> None:

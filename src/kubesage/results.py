@@ -54,6 +54,8 @@ class Failure:
     text: str
     sensitive: list[Sensitive] | None = None
     kubernetes_doc: str = ""
+    analyzer: str = ""
+    """Filter name of the analyzer that found it (not part of the JSON)."""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -94,6 +96,22 @@ class Result:
     @property
     def texts(self) -> list[str]:
         return [f.text for f in self.error]
+
+
+def merge_results(results: list[Result]) -> list[Result]:
+    """One result per (kind, name), as k8sgpt emits: failures of the same object found by
+    several analyzers (e.g. Pod and Probe) are appended in analyzer order."""
+    merged: dict[tuple[str, str], Result] = {}
+    for r in results:
+        first = merged.setdefault((r.kind, r.name), r)
+        if first is r:
+            continue
+        first.error.extend(r.error)
+        first.parent_object = first.parent_object or r.parent_object
+        for key, value in r.extra.items():
+            old = first.extra.get(key)
+            first.extra[key] = old + value if isinstance(old, list) and isinstance(value, list) else old or value
+    return list(merged.values())
 
 
 def sort_results(results: list[Result]) -> list[Result]:

@@ -209,3 +209,16 @@ def test_version() -> None:
 
     assert run("version")[1] == f"kubesage {__version__}\n"
     assert run("--version")[1] == f"kubesage {__version__}\n"
+
+
+def test_one_result_per_object_across_analyzers() -> None:
+    from kubesage.analysis import AnalyzeRequest, analyze_snapshot
+    from kubesage.cluster.files import load_snapshot
+
+    demo = Path(__file__).resolve().parents[2] / "examples" / "demo-cluster"
+    analysis = analyze_snapshot(load_snapshot([demo]), AnalyzeRequest(lint=True))
+    keys = [(r.kind, r.name) for r in analysis.results]
+    assert len(keys) == len(set(keys))
+    probe = next(r for r in analysis.results if r.name.startswith("payments/payments-api-") and r.kind == "Pod")
+    # k8sgpt's Pod text first, then what kubesage's own analyzers add about the same pod.
+    assert [f.analyzer for f in probe.error][:2] == ["Pod", "Probe"]

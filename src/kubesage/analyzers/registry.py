@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from kubesage.analyzers.base import AnalysisContext
-from kubesage.results import Analysis, Result, sort_results
+from kubesage.results import Analysis, Result, merge_results, sort_results
 
 AnalyzerFunc = Callable[[AnalysisContext], list[Result]]
 
@@ -157,5 +157,7 @@ def run_analyzers(ctx: AnalysisContext, specs: Iterable[AnalyzerSpec]) -> Analys
         stats.append((spec.name, time.perf_counter() - start))
         for r in found:
             r.analyzer = r.analyzer or spec.name
+            for f in r.error:
+                f.analyzer = f.analyzer or spec.name
         results.extend(found)
-    return Analysis(results=sort_results(results), errors=errors, stats=stats)
+    return Analysis(results=sort_results(merge_results(results)), errors=errors, stats=stats)
