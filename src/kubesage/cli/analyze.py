@@ -41,7 +41,7 @@ def analyze(
     lint: Annotated[bool, typer.Option("--lint", help="Also run the hygiene (lint) checks.")] = False,
     explain: Annotated[bool, typer.Option("--explain", "-e", help="Explain each failure with an AI backend.")] = False,
     backend: Annotated[
-        str, typer.Option("--backend", "-b", help="AI provider name (default: configured default).")
+        str, typer.Option("--backend", "-b", help="AI provider (default: the configured default, else offline kb).")
     ] = "",
     anonymize: Annotated[
         bool, typer.Option("--anonymize", "-a", help="Mask names before sending anything to the AI backend.")
