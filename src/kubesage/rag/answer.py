@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from kubesage.llm.base import Backend, Completion, CompletionRequest, Source
 from kubesage.rag.ingest import Chunk
 from kubesage.rag.retrieve import Hit, Retrieval, Retriever
-from kubesage.rag.tokenize import cjk_ratio
+from kubesage.rag.tokenize import cjk_ratio, has_cjk, tokenize
 from kubesage.untrusted import neutralize
 
 # The talk's prompt, word for word (slide: "RAG prompt").
@@ -46,6 +46,10 @@ _SECTION_KEYS = {
     "verify": ("verif", "驗證"),
 }
 _LIST_ITEM = re.compile(r"^(?:\d+[.)]|[-*+])\s+(.*)$")
+_LEAD = re.compile(r"^\*\*(.+?)\*\*")
+_YAML_KEY = re.compile(r"^[\w./-]+:\s*(?:[|>][-+]?)?$")
+_SHELL_FENCE = ("bash", "sh", "shell", "console", "")
+_GENERIC_KEYS = frozenset({"spec", "metadata", "template", "containers", "name", "apiVersion", "kind", "items"})
 _SENTENCE = re.compile(r"(.+?[.!?。！？])(?:\s|$)", re.S)
 
 
@@ -96,7 +100,7 @@ class Answerer:
             return Completion(text=refusal(chinese), refused=True)
         sources = tuple(Source(h.title, h.source, h.doc_id, round(h.confidence, 4)) for h in hits[:3])
         if self.upstream is None:
-            text = compose(self.retriever, hits[0], chinese)
+            text = compose(self.retriever, hits[0], chinese, query)
             return Completion(text=text + "\n" + format_sources(sources), sources=sources)
         prompt = build_prompt(self.retriever, retrieval, query, chinese)
         upstream_request = CompletionRequest(
@@ -143,22 +147,29 @@ def doc_chunks(retriever: Retriever, hit: Hit, chinese: bool) -> list[Chunk]:
     return same or chunks
 
 
-def compose(retriever: Retriever, hit: Hit, chinese: bool) -> str:
-    """k8sgpt's `Error: … Solution: …` shape from the best document's sections."""
+def compose(retriever: Retriever, hit: Hit, chinese: bool, query: str = "") -> str:
+    """k8sgpt's `Error: … Solution: …` shape from the best document's sections.
+
+    The Error line names the failure (the runbook's title, or its Chinese lead sentence) and the
+    causes; causes and steps that share the query's words come first (steps keep their order)."""
     chunks = doc_chunks(retriever, hit, chinese)
     sections = {name: _section(chunks, keys) for name, keys in _SECTION_KEYS.items()}
-    intro = next((c.text for c in chunks if not _heading(c)), "")
+    intro = next((c.text for c in chunks if _is_intro(c)), "")
+    relevance = _relevance(retriever, query)
     sep = "；" if chinese else "; "
-    causes = [c.rstrip(".。;；") for c in _items(sections["causes"])[:3]]
+    causes = [c.rstrip(".。;；") for c in _most_relevant(_items(sections["causes"]), relevance, 3, keep_order=False)]
     if chinese:
-        # Chinese sections have no intro; the title names the failure (runbook titles are English).
-        error = f"{hit.title}。" + ("可能原因：" + sep.join(causes) if causes else "")
+        lead = _LEAD.match(intro.strip())
+        error = lead.group(1).strip().rstrip("。.") + "。" if lead else f"{hit.title}。"
+        error += ("可能原因：" + sep.join(causes)) if causes else ""
     else:
         symptoms = _items(sections["symptoms"])
-        error = (_first_sentence(intro) if intro else "") or (symptoms[0] if symptoms else hit.title)
+        detail = (_first_sentence(intro) if intro else "") or (symptoms[0] if symptoms else "")
+        error = _sentence(hit.title) + (" " + detail if detail else "")
         if causes:
             error += " Likely causes: " + sep.join(causes)
-    steps = _items(sections["fix"])[:MAX_STEPS] or _items(sections["diagnose"])[:MAX_STEPS]
+    steps = (_most_relevant(_items(sections["fix"]), relevance, MAX_STEPS, keep_order=True)
+             or _items(sections["diagnose"])[:MAX_STEPS])  # fmt: skip
     if steps:
         solution = " ".join(f"{i}. {s}" for i, s in enumerate(steps, 1))
     else:
@@ -175,27 +186,61 @@ def _heading(chunk: Chunk) -> str:
     return chunk.section.split(" > ")[-1].lower() if chunk.section else ""
 
 
+def _is_intro(chunk: Chunk) -> bool:
+    """The text before the first known section: no heading, or only the language heading."""
+    heading = _heading(chunk)
+    return " > " not in chunk.section and not any(k in heading for keys in _SECTION_KEYS.values() for k in keys)
+
+
+def _sentence(text: str) -> str:
+    text = text.strip()
+    return text if text.endswith((".", "!", "?", "。")) else text + "."
+
+
+def _relevance(retriever: Retriever, query: str) -> dict[str, float]:
+    """IDF of each distinct query word the knowledge base knows (identifiers and unknown words drop out)."""
+    index = retriever.index()
+    out: dict[str, float] = {}
+    for token in tokenize(query):
+        tid = index.vocab.get(token)
+        if tid is not None and (len(token) > 1 or not has_cjk(token)):
+            out[token] = float(index.idf[tid])
+    return out
+
+
+def _most_relevant(items: list[str], relevance: dict[str, float], n: int, *, keep_order: bool) -> list[str]:
+    """The `n` items sharing the most (IDF-weighted) query words; ties keep the runbook's order."""
+    if (keep_order and len(items) <= n) or not relevance:
+        return items[:n]
+    scored = [(sum(relevance.get(t, 0.0) for t in set(tokenize(item))), i) for i, item in enumerate(items)]
+    best = sorted(scored, key=lambda x: (-x[0], x[1]))[:n]
+    if keep_order:
+        best.sort(key=lambda x: x[1])
+    return [items[i] for _, i in best]
+
+
 def _section(chunks: list[Chunk], keys: tuple[str, ...]) -> str:
     return "\n\n".join(c.text for c in chunks if any(k in _heading(c) for k in keys))
 
 
 def _items(text: str) -> list[str]:
-    """Top-level list items with their continuation lines; code blocks dropped except an item's first command."""
+    """Top-level list items with their continuation lines. A code block after an item ending in ":"
+    becomes its first shell command, or for YAML the settings it shows; other code blocks are dropped."""
     items: list[str] = []
     current: list[str] | None = None
-    in_fence = False
-    wants_command = False
+    fence: list[str] | None = None
+    lang = ""
     for line in text.splitlines():
         if line.lstrip().startswith(("```", "~~~")):
-            in_fence = not in_fence
-            wants_command = in_fence and current is not None and current[-1].endswith(":")
+            if fence is None:
+                fence, lang = [], line.strip().lstrip("`~").strip().lower()
+                continue
+            if current is not None and current[-1].endswith(":"):
+                current[-1] = current[-1][:-1].rstrip() + _code_summary(fence, lang)
+            fence = None
             continue
-        if in_fence:
-            # An item like "Roll back:" followed by a code block: keep its first command.
-            command = line.strip()
-            if wants_command and command and not command.startswith("#") and current is not None:
-                current.append(f"`{command.split('  #')[0].strip()}`")
-                wants_command = False
+        if fence is not None:
+            fence.append(line)
             continue
         m = _LIST_ITEM.match(line)
         if m:
@@ -210,6 +255,33 @@ def _items(text: str) -> list[str]:
     if current:
         items.append(" ".join(current))
     return [_clip(i, 300) for i in items if i]
+
+
+def _code_summary(lines: list[str], lang: str) -> str:
+    """A code block in one phrase: its first shell command, or for YAML the settings it shows."""
+    body = [ln for ln in lines if ln.strip() and not ln.strip().startswith("#")]
+    if not body:
+        return "."
+    first = body[0].strip()
+    if lang in _SHELL_FENCE and not _YAML_KEY.match(first) and not first.startswith(("apiVersion:", "- ")):
+        return f": `{first.split('  #')[0].strip()}`"
+    leaves: list[tuple[int, str]] = []  # (line number, "key: value") of the scalar settings shown
+    for n, ln in enumerate(body):
+        leaf = " ".join(ln.strip().lstrip("- ").split("  #")[0].split())
+        if ":" in leaf and not leaf.endswith(":") and leaf.split(":")[0] not in _GENERIC_KEYS:
+            leaves.append((n, leaf))
+    if not leaves:
+        return "."
+    # The enclosing key of the first setting (the nearest less-indented `key:` line above it), if specific.
+    first_line, indent = leaves[0][0], _indent(body[leaves[0][0]])
+    parent = next((ln.strip().rstrip(":").lstrip("- ") for ln in reversed(body[:first_line])
+                   if _indent(ln) < indent and _YAML_KEY.match(ln.strip().lstrip("- "))), "")  # fmt: skip
+    shown = ", ".join(f"`{leaf}`" for _, leaf in leaves[:2])
+    return f" (sets {shown}" + (f" under `{parent}`)." if parent and parent not in _GENERIC_KEYS else ").")
+
+
+def _indent(line: str) -> int:
+    return len(line) - len(line.lstrip())
 
 
 def _plain(text: str) -> str:

@@ -1,4 +1,8 @@
-"""Hybrid retrieval: BM25 + reason boost (+ dense vectors fused by reciprocal rank fusion).
+"""Hybrid retrieval: BM25 + phrase, reason and title boosts (+ dense vectors fused by reciprocal rank fusion).
+
+Ranking: BM25 with a damped query term frequency, plus the IDF of word pairs the query shares with a
+section (a quoted failure message matches as a phrase), a boost for runbooks carrying the detected
+reasons (specific reasons weigh more), and one for runbooks whose title message the query quotes.
 
 Relevance ("confidence") is separate from ranking: the IDF-weighted share of the query's
 words that the best document contains, lifted when the document's `reasons` match reasons
@@ -8,13 +12,15 @@ the default threshold was calibrated on tests/rag/questions.yaml.
 
 from __future__ import annotations
 
+import math
 import re
 import threading
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from dataclasses import dataclass
+from itertools import pairwise
 from typing import Any
 
-from kubesage.rag.index import KBIndex
+from kubesage.rag.index import KBIndex, index_text
 from kubesage.rag.reasons import detect_reasons
 from kubesage.rag.store import KnowledgeBase
 from kubesage.rag.tokenize import has_cjk, tokenize
@@ -25,6 +31,10 @@ REASON_FLOOR = 0.75
 RRF_K = 60
 CJK_CHAR_WEIGHT = 0.3
 CJK_UNKNOWN_BIGRAM_WEIGHT = 0.5
+TITLE_BOOST = 0.3
+PHRASE_WEIGHT = 0.25
+PHRASE_CANDIDATES = 200
+QTF_DAMPING = 0.5
 _IDENTIFIER = re.compile(r"[0-9=/:._-]")
 
 
@@ -119,16 +129,23 @@ class Retriever:
         if not index.num_docs or not query.strip():
             return Retrieval(query, reasons, (), self.threshold)
         tokens = tokenize(query)
-        ids = index.token_ids(tokens)
-        scores = index.bm25(ids)
+        scores = _bm25(index, tokens)
+        scores = scores + PHRASE_WEIGHT * _phrase_scores(index, meta, tokens, scores)
         top = float(scores.max()) if len(scores) else 0.0
-        match_frac = np.zeros(index.num_docs, dtype="float32")
+        match_frac = np.zeros(index.num_docs, dtype="float32")  # share of the query's reasons (confidence)
+        rank_frac = np.zeros(index.num_docs, dtype="float32")  # the same, weighted by specificity (ranking)
+        # A reason few runbooks carry (DNSResolutionFailure) says more than a common one (CrashLoopBackOff).
+        specificity = {r: meta.reason_weight.get(r, 0.0) for r in reasons}
+        total = sum(specificity.values())
         for reason in reasons:
             rows = meta.by_reason.get(reason)
             if rows is not None:
                 match_frac[rows] += 1.0 / len(reasons)
+                rank_frac[rows] += specificity[reason] / total
         if reasons:
-            scores = scores + match_frac * (REASON_BOOST * max(top, 1.0))
+            scores = scores + rank_frac * (REASON_BOOST * max(top, 1.0))
+        for rows in _title_matches(meta, tokens):
+            scores[rows] += TITLE_BOOST * max(top, 1.0)
         order = _top(scores, max(50, k * 10))
         if self._use_dense(index):
             order = self._fuse(index, query, scores, order)
@@ -180,16 +197,35 @@ class Retriever:
 
 
 class _IndexMeta:
-    """Per-generation lookup: the chunk rows of each reason."""
+    """Per-generation lookup: the chunk rows of each reason and its specificity weight."""
 
     def __init__(self, index: KBIndex) -> None:
         import numpy as np
 
         rows: dict[str, list[int]] = {}
+        docs: dict[str, set[str]] = {}
         for i, chunk in enumerate(index.chunks):
             for reason in chunk.reasons:
                 rows.setdefault(reason, []).append(i)
+                docs.setdefault(reason, set()).add(chunk.doc_id)
         self.by_reason = {r: np.asarray(v, dtype="int64") for r, v in rows.items()}
+        n_docs = len({c.doc_id for c in index.chunks})
+        # Squared IDF over documents: how much carrying this reason singles a runbook out.
+        self.reason_weight = {r: math.log(1.0 + n_docs / len(d)) ** 2 for r, d in docs.items()}
+        self.index = index
+        self._pairs: dict[int, frozenset[tuple[str, str]]] = {}  # chunk row -> its word pairs, filled on demand
+        titles: dict[str, list[int]] = {}
+        for i, chunk in enumerate(index.chunks):
+            titles.setdefault(chunk.title.split(":")[0], []).append(i)
+        # Titles that quote a failure message ("Service has no endpoints: ..."), as word pairs.
+        self.titles = [(frozenset(_word_pairs(tokenize(head))), np.asarray(rows, dtype="int64"))
+                       for head, rows in titles.items() if len(head.split()) >= 3]  # fmt: skip
+
+    def pairs(self, row: int) -> frozenset[tuple[str, str]]:
+        found = self._pairs.get(row)
+        if found is None:
+            found = self._pairs[row] = frozenset(_word_pairs(tokenize(index_text(self.index.chunks[row]))))
+        return found
 
 
 def _top(scores: Any, n: int) -> list[int]:
@@ -200,6 +236,47 @@ def _top(scores: Any, n: int) -> list[int]:
         return []
     part = np.argpartition(-scores, n - 1)[:n]
     return [int(i) for i in part[np.argsort(-scores[part], kind="stable")]]
+
+
+def _bm25(index: KBIndex, tokens: list[str]) -> Any:
+    """BM25 with a sublinear query term frequency (1 + ln tf): the same finding repeated for each
+    Pod must not outweigh the rest of the question, while a word said twice still counts more."""
+    import numpy as np
+
+    scores = np.zeros(index.num_docs, dtype="float32")
+    for tid, tf in Counter(index.token_ids(tokens)).items():
+        s, e = int(index.indptr[tid]), int(index.indptr[tid + 1])
+        scores[index.indices[s:e]] += index.data[s:e] * (1.0 + QTF_DAMPING * math.log(tf))
+    return scores
+
+
+def _word_pairs(tokens: list[str]) -> list[tuple[str, str]]:
+    """Adjacent (non-CJK) token pairs; CJK tokens are already character bigrams."""
+    return [(a, b) for a, b in pairwise(tokens) if a != b and not has_cjk(a) and not has_cjk(b)]
+
+
+def _phrase_scores(index: KBIndex, meta: _IndexMeta, tokens: list[str], scores: Any) -> Any:
+    """For the best BM25 candidates: the IDF (among those candidates) of each query word pair a
+    chunk also contains as a pair. A pair that every crash runbook quotes weighs little."""
+    import numpy as np
+
+    out = np.zeros(index.num_docs, dtype="float32")
+    query_pairs = set(_word_pairs(tokens))
+    if not query_pairs:
+        return out
+    rows = [r for r in _top(scores, PHRASE_CANDIDATES) if scores[r] > 0]
+    shared = {r: meta.pairs(r) & query_pairs for r in rows}
+    df = Counter(p for found in shared.values() for p in found)
+    n = len(rows)
+    for r, found in shared.items():
+        out[r] = sum(math.log(1.0 + (n - df[p] + 0.5) / (df[p] + 0.5)) for p in found)
+    return out
+
+
+def _title_matches(meta: _IndexMeta, tokens: list[str]) -> list[Any]:
+    """Chunk rows of the runbooks whose title message the query quotes."""
+    pairs = set(_word_pairs(tokens))
+    return [rows for head, rows in meta.titles if head <= pairs]
 
 
 def _query_weights(index: KBIndex, tokens: list[str]) -> list[tuple[int | None, float]]:
