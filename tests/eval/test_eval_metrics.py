@@ -130,3 +130,11 @@ def test_backend_specific_threshold_replaces_the_general_one() -> None:
     report["backend"] = "openai"
     other = check_gate(report, thresholds)
     assert [c["threshold"] for c in other["checks"]] == [20000] and other["passed"]
+
+
+def test_groundedness_ignores_step_numbers_and_labels() -> None:
+    from kubesage.eval.metrics import groundedness
+
+    evidence = "Fix the image tag and roll out the Deployment again."
+    answer = "Error: the image tag is wrong. Solution: 1. Fix the image tag. 2. Roll out the Deployment again."
+    assert groundedness(answer, evidence) == 1.0

@@ -80,6 +80,9 @@ def coverage(points: Sequence[AnswerPoint], answer: str) -> float:
     return sum(point_matched(p, answer) for p in points) / len(points)
 
 
+_ANSWER_LABELS = frozenset({"error", "solution", "verify", "sources", "source", "cause", "causes", "fix"})
+
+
 def groundedness(answer: str, evidence: str, support: float = 0.6) -> float | None:
     """Share of answer sentences whose content tokens are mostly (>= `support`) present in
     the evidence (the retrieved/cited text plus the findings the question carried).
@@ -89,7 +92,8 @@ def groundedness(answer: str, evidence: str, support: float = 0.6) -> float | No
     evidence_tokens = set(content_tokens(evidence))
     judged = supported = 0
     for sentence in sentences(answer):
-        toks = content_tokens(sentence)
+        # Step numbers and the answer's own labels ("Solution: 1.") are layout, not claims.
+        toks = [t for t in content_tokens(sentence) if not t.isdigit() and t not in _ANSWER_LABELS]
         if len(toks) < 2:
             continue
         judged += 1
