@@ -2,15 +2,10 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
-
-ROOT = Path(__file__).resolve().parents[2]
-SCENARIOS = ROOT / "benchmarks" / "scenarios"
-QUESTIONS = ROOT / "benchmarks" / "questions.yaml"
-GATE = ROOT / "eval.toml"
+from eval_paths import GATE, QUESTIONS, SCENARIOS
 
 
 @pytest.fixture(scope="session")

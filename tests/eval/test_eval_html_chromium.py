@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from eval_paths import ROOT
 
-from conftest import ROOT
 from kubesage.eval.report import write_reports
 
 CHROMIUM = next((p for p in ("/usr/bin/chromium", shutil.which("chromium") or "", shutil.which("chromium-browser")

@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 import yaml
 from eval_llm_server import ChatServer, judge_all_true
+from eval_paths import QUESTIONS, SCENARIOS
 from typer.testing import CliRunner
 
-from conftest import QUESTIONS, SCENARIOS
 from kubesage.cli.app import app
 from kubesage.eval.judge import build_prompt, parse_verdict
 from kubesage.llm.base import Completion, CompletionRequest

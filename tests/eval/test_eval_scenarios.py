@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 import yaml
+from eval_paths import QUESTIONS, ROOT, SCENARIOS
 
-from conftest import QUESTIONS, ROOT, SCENARIOS
 from kubesage.cluster.files import load_snapshot
 from kubesage.errors import KubesageError
 from kubesage.eval.scenarios import (

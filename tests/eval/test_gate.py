@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from conftest import GATE
+from eval_paths import GATE
+
 from kubesage.eval.gate import load_gate
 
 

@@ -18,7 +18,7 @@ from kubesage.rag.answer import (
     is_chinese,
     query_of,
 )
-from kubesage.rag.retrieve import Retriever
+from kubesage.rag.retrieve import DEFAULT_THRESHOLD, Retriever
 from kubesage.rag.store import KnowledgeBase
 
 K8SGPT_PROMPT = (
@@ -158,7 +158,7 @@ def test_kb_backend_from_config_uses_starter_kb() -> None:
 def test_kb_backend_honours_config_kb_path_and_threshold(tmp_path: Path, starter_kb: KnowledgeBase) -> None:
     question = CompletionRequest(prompt="why is my pod stuck in Pending and never scheduled?")
     confidence = Retriever(starter_kb).search(question.prompt, 4).confidence
-    assert 0.35 < confidence < 1.0
+    assert DEFAULT_THRESHOLD < confidence < 1.0
     strict = KBBackend.from_config(None, Config(kb={"path": str(starter_kb.path), "threshold": confidence + 0.001}))
     assert strict.complete(question).text == REFUSAL_EN
     loose = KBBackend.from_config(None, Config(kb={"path": str(starter_kb.path), "threshold": confidence}))

@@ -11,7 +11,7 @@ import yaml
 from kubesage.llm.base import CompletionRequest
 from kubesage.rag.answer import Answerer, _items, compose
 from kubesage.rag.reasons import _PATTERNS, VOCABULARY, detect_reasons
-from kubesage.rag.retrieve import Retriever
+from kubesage.rag.retrieve import DEFAULT_THRESHOLD, Retriever
 from kubesage.rag.starter import knowledge_dir
 from kubesage.rag.store import KnowledgeBase
 
@@ -121,3 +121,10 @@ def test_error_line_names_the_failure_in_both_languages(starter_kb: KnowledgeBas
     assert "NotReady" in compose(retriever, hit, False, query).splitlines()[0]
     zh = compose(retriever, hit, True, query).splitlines()[0]
     assert "NotReady" in zh and "**" not in zh and "可能原因" in zh
+
+
+def test_one_shared_word_is_not_evidence_of_topic(starter_kb: KnowledgeBase) -> None:
+    retriever = Retriever(starter_kb, dense=False)
+    # "root" is in the runbooks (runAsNonRoot), but nothing else of the question is.
+    assert retriever.search("What is the square root of 1764?", 3).confidence < DEFAULT_THRESHOLD - 0.05
+    assert retriever.search("container has runAsNonRoot and image will run as root", 3).relevant
