@@ -3,7 +3,9 @@
 Compares our path (raw GET through ApiClient, `json.loads`) with the client's typed
 `CoreV1Api.list_pod_for_all_namespaces` (model deserialisation), both paginated at 500.
 
-    .venv/bin/python tests/cluster/bench_live.py [--pods 20000] [--runs 3] [--gzip] [--skip-typed]
+    .venv/bin/python benchmarks/bench_live.py [--pods 20000] [--runs 3] [--gzip] [--skip-typed]
+
+The fake API server is the test suite's (`tests/cluster/fake_apiserver.py`).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
+HERE = Path(__file__).resolve().parents[1] / "tests" / "cluster"
 sys.path.insert(0, str(HERE))
 
 from fake_apiserver import write_kubeconfig  # noqa: E402
@@ -55,7 +57,7 @@ def _median(fn: Callable[[str], int], kubeconfig: str, runs: int) -> tuple[float
     return statistics.median(times), n
 
 
-def main() -> None:
+def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--pods", type=int, default=20000)
     parser.add_argument("--runs", type=int, default=3)
@@ -82,7 +84,8 @@ def main() -> None:
     finally:
         server.terminate()
         server.wait(timeout=10)
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())
