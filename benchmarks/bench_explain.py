@@ -18,78 +18,46 @@ time <= calls x latency / concurrency x 1.2.
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import os
-import socket
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))
+
+from llm.wire import FakeServer, Recorded, Reply, openai_answer  # noqa: E402
+
 DEMO = ROOT / "examples" / "demo-cluster"
 SEQUENTIAL_SAMPLE = 40
 
 
 class LatencyServer:
-    """OpenAI chat-completions server that sleeps `latency` seconds per call and counts calls."""
+    """The test suite's OpenAI wire server (`tests/llm/wire.py`), sleeping `latency` s per call."""
 
     def __init__(self, latency: float) -> None:
-        self.calls = 0
-        lock = threading.Lock()
-        server = self
+        self._server = FakeServer(_answer, latency=latency).start()
+        self.url = f"{self._server.url}/v1"
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def setup(self) -> None:
-                super().setup()
-                # Headers and body go out in separate writes: without this, Nagle + delayed ACK add ~40 ms.
-                self.request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-            def do_POST(self) -> None:
-                body = json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)))
-                with lock:
-                    server.calls += 1
-                time.sleep(latency)
-                # Quote the failure text, as a real answer would name the object.
-                failure = body["messages"][-1]["content"].split("language; --- ", 1)[-1].split(" ---.", 1)[0]
-                text = f"Error: {failure[:200]}\nSolution: fix it."
-                data = json.dumps(
-                    {
-                        "id": "x",
-                        "object": "chat.completion",
-                        "created": 0,
-                        "model": body["model"],
-                        "choices": [{"index": 0, "message": {"role": "assistant", "content": text},
-                                     "finish_reason": "stop"}],
-                    }
-                ).encode()  # fmt: skip
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._httpd.daemon_threads = True
-        self._httpd.request_queue_size = 256
-        self.url = f"http://127.0.0.1:{self._httpd.server_address[1]}/v1"
-        threading.Thread(target=self._httpd.serve_forever, daemon=True).start()
+    @property
+    def calls(self) -> int:
+        return len(self._server.requests)
 
     def stop(self) -> None:
-        self._httpd.shutdown()
-        self._httpd.server_close()
+        self._server.stop()
+
+
+def _answer(request: Recorded) -> Reply:
+    body = request.json()
+    # Quote the failure text, as a real answer would name the object.
+    failure = body["messages"][-1]["content"].split("language; --- ", 1)[-1].split(" ---.", 1)[0]
+    return openai_answer(f"Error: {failure[:200]}\nSolution: fix it.", body["model"])
 
 
 def synthetic(n_results: int = 1000, n_signatures: int = 50) -> tuple[Any, Any]:
