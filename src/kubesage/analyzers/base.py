@@ -68,6 +68,14 @@ class AnalysisContext:
 
     # -- shared lookups ------------------------------------------------------------------
 
+    def is_missing(self, kind: str, namespace: str, name: str) -> bool:
+        """True only when `kind` was listed and the object is not in the snapshot.
+
+        A kind the source could not list (e.g. Secrets behind a 403) proves nothing, so
+        references to it are never reported as missing: no false positives.
+        """
+        return self.snapshot.has_kind(kind) and self.snapshot.get(kind, namespace, name) is None
+
     def parent(self, obj: Mapping[str, Any]) -> str:
         """k8sgpt's util.GetParent: `<Kind>/<name>` of the top-most recognised owner, or ""."""
         return parent_of(self.snapshot, obj)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from kubesage.analyzers._refs import is_missing
 from kubesage.analyzers.base import AnalysisContext, as_int, ns_name, pod_spec
 from kubesage.analyzers.registry import analyzer
 from kubesage.cluster.snapshot import name_of, namespace_of
@@ -29,7 +28,7 @@ def analyze(ctx: AnalysisContext) -> list[Result]:
             failures.append(Failure(text, sensitive(ns, name)))
         for ref in pod_spec(ds).get("imagePullSecrets") or ():
             secret = str(ref.get("name") or "") if isinstance(ref, Mapping) else ""
-            if is_missing(ctx, "Secret", ns, secret):
+            if ctx.is_missing("Secret", ns, secret):
                 text = f"DaemonSet {ns}/{name} references non-existent ImagePullSecret {secret}"
                 failures.append(Failure(text, sensitive(ns, name, secret)))
         if failures:

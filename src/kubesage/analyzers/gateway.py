@@ -22,7 +22,7 @@ def analyze(ctx: AnalysisContext) -> list[Result]:
         ns, name = namespace_of(gw), name_of(gw)
         failures: list[Failure] = []
         gw_class = str((gw.get("spec") or {}).get("gatewayClassName") or "")
-        if ctx.snapshot.has_kind("GatewayClass") and ctx.snapshot.get("GatewayClass", "", gw_class) is None:
+        if ctx.is_missing("GatewayClass", "", gw_class):
             failures.append(
                 Failure(f"Gateway uses the GatewayClass {gw_class} which does not exist.", sensitive(gw_class))
             )

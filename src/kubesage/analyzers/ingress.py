@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from kubesage.analyzers._refs import is_missing
 from kubesage.analyzers.base import AnalysisContext, ns_name
 from kubesage.analyzers.registry import analyzer
 from kubesage.cluster.snapshot import annotations_of, name_of, namespace_of
@@ -40,7 +39,7 @@ def _failures(ctx: AnalysisContext, ing: Mapping[str, Any]) -> list[Failure]:
         cls = annotations_of(ing).get(_CLASS_ANNOTATION) or None
         if cls is None:
             failures.append(Failure(f"Ingress {ns}/{name} does not specify an Ingress class.", sensitive(ns, name)))
-    if cls is not None and str(cls) not in _IMPLICIT_CLASSES and is_missing(ctx, "IngressClass", "", str(cls)):
+    if cls is not None and str(cls) not in _IMPLICIT_CLASSES and ctx.is_missing("IngressClass", "", str(cls)):
         failures.append(Failure(f"Ingress uses the ingress class {cls} which does not exist.", sensitive(str(cls))))
     for rule in spec.get("rules") or ():
         http = rule.get("http") if isinstance(rule, Mapping) else None
@@ -51,13 +50,13 @@ def _failures(ctx: AnalysisContext, ing: Mapping[str, Any]) -> list[Failure]:
             if not isinstance(service, Mapping):
                 continue  # resource backends are not checked
             svc = str(service.get("name") or "")
-            if is_missing(ctx, "Service", ns, svc):
+            if ctx.is_missing("Service", ns, svc):
                 failures.append(
                     Failure(f"Ingress uses the service {ns}/{svc} which does not exist.", sensitive(ns, svc))
                 )
     for tls in spec.get("tls") or ():
         secret = str(tls.get("secretName") or "") if isinstance(tls, Mapping) else ""
-        if secret and is_missing(ctx, "Secret", ns, secret):
+        if secret and ctx.is_missing("Secret", ns, secret):
             text = f"Ingress uses the secret {ns}/{secret} as a TLS certificate which does not exist."
             failures.append(Failure(text, sensitive(ns, secret)))
     return failures

@@ -10,7 +10,6 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from kubesage.analyzers._refs import is_missing
 from kubesage.analyzers.base import AnalysisContext, as_int, ns_name
 from kubesage.analyzers.registry import analyzer
 from kubesage.cluster.snapshot import Obj, name_of, namespace_of
@@ -30,14 +29,14 @@ def analyze(ctx: AnalysisContext) -> list[Result]:
         spec = sts.get("spec") or {}
         failures: list[Failure] = []
         svc = str(spec.get("serviceName") or "")
-        if svc and is_missing(ctx, "Service", ns, svc):
+        if svc and ctx.is_missing("Service", ns, svc):
             failures.append(
                 Failure(f"StatefulSet uses the service {ns}/{svc} which does not exist.", sensitive(ns, svc))
             )
         for tpl in spec.get("volumeClaimTemplates") or ():
             sc = ((tpl.get("spec") or {}) if isinstance(tpl, Mapping) else {}).get("storageClassName")
             # "" is valid: it disables dynamic provisioning (static PVs only).
-            if sc and is_missing(ctx, "StorageClass", "", str(sc)):
+            if sc and ctx.is_missing("StorageClass", "", str(sc)):
                 text = f"StatefulSet uses the storage class {sc} which does not exist."
                 failures.append(Failure(text, sensitive(str(sc))))
         replicas = spec.get("replicas")

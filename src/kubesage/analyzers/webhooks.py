@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from kubesage.analyzers._refs import is_missing
 from kubesage.analyzers.base import AnalysisContext
 from kubesage.analyzers.registry import analyzer
 from kubesage.cluster.snapshot import name_of, namespace_of
@@ -61,7 +60,7 @@ def _webhook_failures(
     svc_ns, svc_name = str(ref.get("namespace") or ""), str(ref.get("name") or "")
     svc = ctx.snapshot.get("Service", svc_ns, svc_name)
     if svc is None:
-        if is_missing(ctx, "Service", svc_ns, svc_name):
+        if ctx.is_missing("Service", svc_ns, svc_name):
             text = f"Service {svc_name} not found as mapped to by {label} Webhook {hook}"
             return [Failure(text, sensitive(cfg_ns, svc_name))]
         return []
