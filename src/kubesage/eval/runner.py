@@ -281,18 +281,14 @@ def _answers(
                 answer_runs.setdefault((sc.slug, lang), []).append(run)
                 latencies.append(run.latency)
                 progress.step()
-        for q in questions:
-            start = time.perf_counter()
-            res = backend.complete(CompletionRequest(prompt=q.text, language=LANGUAGE_NAMES[q.lang], message=q.text))
-            latencies.append(time.perf_counter() - start)
-            in_scope_refusals.setdefault(q.id, []).append(res.refused)
-            progress.step()
-        for q in out_of_scope:
-            start = time.perf_counter()
-            res = backend.complete(CompletionRequest(prompt=q.text, language=LANGUAGE_NAMES[q.lang], message=q.text))
-            latencies.append(time.perf_counter() - start)
-            oos_runs.setdefault(q.id, []).append(res.refused)
-            progress.step()
+        for asked, refusals in ((questions, in_scope_refusals), (out_of_scope, oos_runs)):
+            for q in asked:
+                start = time.perf_counter()
+                request = CompletionRequest(prompt=q.text, language=LANGUAGE_NAMES[q.lang], message=q.text)
+                res = backend.complete(request)
+                latencies.append(time.perf_counter() - start)
+                refusals.setdefault(q.id, []).append(res.refused)
+                progress.step()
 
     def summary(keys: list[tuple[str, str]]) -> dict[str, Any]:
         runs = [r for k in keys for r in answer_runs[k]]
