@@ -14,10 +14,13 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP) ## create .venv and install kubesage (editable) with dev extras
 
-# Optional dense retrieval (kubesage[embeddings]). torch is pinned first: the CPU build
-# pip finds on these machines; an unpinned torch would pull a multi-GB CUDA build.
+# Optional dense retrieval (kubesage[embeddings]). PyPI's torch wheels for Linux are CUDA builds of
+# several GB, so this target never picks a torch by itself: it needs a CPU build already installed
+# in the venv, or TORCH_INDEX_URL pointing at an index that serves one.
 install-embeddings: $(STAMP)
-	$(BIN)/python -m pip install --quiet torch==2.13.0
+	@if $(BIN)/python -c "import torch" 2>/dev/null; then :; \
+	elif [ -n "$$TORCH_INDEX_URL" ]; then $(BIN)/python -m pip install --quiet torch --index-url "$$TORCH_INDEX_URL"; \
+	else echo "install-embeddings: no CPU build of torch here; install one into $(VENV) or set TORCH_INDEX_URL (PyPI's torch is a multi-GB CUDA build)" >&2; exit 1; fi
 	$(BIN)/python -m pip install --quiet -e '.[dev,embeddings]'
 
 demo: $(STAMP) ## analyze, then explain offline (kb backend, cited runbooks), the bundled broken demo cluster
