@@ -73,6 +73,8 @@ class Listed:
     status: int = 200  # the HTTP status that ended the listing; 0 = transport failure
     reason: str = ""
     pages: int = 0
+    resource_version: str = ""
+    """The list's metadata.resourceVersion: where a watch resumes from."""
 
     @property
     def ok(self) -> bool:
@@ -134,6 +136,11 @@ class LiveCluster:
         self.host = host
         self.context = context
         self.server_version = ""
+
+    @property
+    def api(self) -> Any:
+        """The underlying `kubernetes.client.ApiClient` (for watches and writes)."""
+        return self._api
 
     def close(self) -> None:
         self._api.close()
@@ -236,9 +243,10 @@ class LiveCluster:
             for item in page_items or ():
                 if isinstance(item, dict):
                     items.append(_clean(item, info))
-            token = str(((page.get("metadata") or {}) if isinstance(page, dict) else {}).get("continue") or "")
+            page_meta = (page.get("metadata") or {}) if isinstance(page, dict) else {}
+            token = str(page_meta.get("continue") or "")
             if not token:
-                return Listed(info, items, 200, "", pages)
+                return Listed(info, items, 200, "", pages, str(page_meta.get("resourceVersion") or ""))
 
     def snapshot(
         self,
