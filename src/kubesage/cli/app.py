@@ -12,6 +12,7 @@ from typer.core import TyperGroup
 from kubesage import __version__
 from kubesage.cli import analyze, auth, cache, filters, kb, serve, snapshot
 from kubesage.cli import eval as eval_cmd
+from kubesage.cli import mcp as mcp_cmd
 
 
 class _Group(TyperGroup):
@@ -72,6 +73,7 @@ app.add_typer(cache.app, name="cache")
 app.add_typer(kb.app, name="kb")
 serve.register(app)
 eval_cmd.register(app)
+mcp_cmd.register(app)
 
 
 def main() -> None:

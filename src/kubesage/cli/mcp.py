@@ -1,0 +1,90 @@
+"""`kubesage mcp`: serve kubesage's read-only tools over MCP (stdio or streamable HTTP)."""
+
+from __future__ import annotations
+
+import os
+from enum import StrEnum
+from typing import Annotated
+
+import typer
+
+from kubesage.cli.options import Context, Kubeconfig, Namespace, Snapshots
+
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
+class Transport(StrEnum):
+    stdio = "stdio"
+    http = "http"
+
+
+def mcp_command(
+    transport: Annotated[Transport, typer.Option("--transport", "-t", help="stdio or http (streamable HTTP).")] = (
+        Transport.stdio
+    ),
+    host: Annotated[str, typer.Option("--host", help="HTTP bind address (loopback by default).")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", "-p", help="HTTP port.", min=0, max=65535)] = 8089,
+    token: Annotated[
+        str,
+        typer.Option(
+            "--token",
+            envvar="KUBESAGE_MCP_TOKEN",
+            help="Bearer token HTTP clients must send (default: a random one, printed on stderr).",
+        ),
+    ] = "",
+    snapshot: Snapshots = None,
+    kubeconfig: Kubeconfig = None,
+    context: Context = None,
+    namespace: Namespace = "",
+    backend: Annotated[
+        str, typer.Option("--backend", "-b", help="Backend of the explain tool (default: offline kb).")
+    ] = "kb",
+    kb: Annotated[str | None, typer.Option("--kb", help="Knowledge base directory (default: configured).")] = None,
+    max_output: Annotated[
+        int, typer.Option("--max-output", help="Characters per tool output before truncation.", min=200)
+    ] = 8000,
+    refresh: Annotated[
+        float, typer.Option("--refresh", help="Re-list a live cluster when the data is older (seconds).", min=0)
+    ] = 30.0,
+) -> None:
+    """Serve the tools (analyze, explain, kb_search, list/get resources, events, logs, filters) over MCP."""
+    import anyio
+
+    from kubesage.cli.console import err
+    from kubesage.errors import KubesageError
+    from kubesage.mcp.server import build_server, http_app, serve_stdio
+    from kubesage.mcp.workspace import Source, Workspace, probe
+
+    workspace = Workspace(
+        Source(tuple(snapshot or ()), kubeconfig, context, namespace, refresh), explain_backend=backend, kb_path=kb
+    )
+    probe(workspace)  # a bad kubeconfig or snapshot fails now, with one line
+    server = build_server(workspace, limit=max_output)
+    if transport is Transport.stdio:
+        try:
+            anyio.run(serve_stdio, server)
+        finally:
+            workspace.close()
+        return
+    import secrets
+
+    import uvicorn
+
+    if host not in LOOPBACK:
+        err().print(f"[yellow]Warning:[/yellow] serving MCP on {host}, reachable beyond this machine")
+    if not token:
+        token = secrets.token_urlsafe(24)
+        err().print(f"MCP bearer token: {token}")
+    elif len(token) < 16:
+        raise KubesageError("--token must be at least 16 characters")
+    os.environ.pop("KUBESAGE_MCP_TOKEN", None)
+    app = http_app(server, token=token, host=host, port=port)
+    err().print(f"MCP (streamable HTTP) on http://{host}:{port}/mcp")
+    try:
+        uvicorn.run(app, host=host, port=port, log_level="warning")
+    finally:
+        workspace.close()
+
+
+def register(app: typer.Typer) -> None:
+    app.command("mcp")(mcp_command)

@@ -1,0 +1,1 @@
+"""`kubesage mcp`: kubesage's read-only tools over the Model Context Protocol (official SDK)."""
