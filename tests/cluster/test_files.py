@@ -79,9 +79,9 @@ def test_multi_document_yaml(tmp_path: Path) -> None:
 
 
 def test_documents_that_are_not_objects_warn(tmp_path: Path) -> None:
-    f = _write(tmp_path / "odd.yaml", "---\n- 1\n- 2\n---\nmetadata: {name: x}\n")
+    f = _write(tmp_path / "odd.yaml", "---\n- 1\n- 2\n---\nmetadata: {name: x}\n---\n" + yaml.safe_dump(_pod("a")))
     snap = load_snapshot([f])
-    assert snap.count() == 0
+    assert snap.count() == 1
     assert snap.warnings == [
         f"{f}: document 1 is not a Kubernetes object; skipped",
         f"{f}: document 2 has no kind; skipped",
@@ -234,3 +234,89 @@ def test_cli_malformed_file_exits_1_without_traceback(tmp_path: Path, name: str,
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and lines[0].startswith(f"Error: {f}") and expected in lines[0]
     assert "Traceback" not in result.output
+
+
+def _kubectl_json(doc: object) -> str:
+    """kubectl's JSON printer: 4-space indent, a newline after each object."""
+    return json.dumps(doc, indent=4) + "\n"
+
+
+def _dump_stream() -> str:
+    nodes = {"kind": "NodeList", "apiVersion": "v1", "metadata": {}, "items": [{"metadata": {"name": "node-1"}}]}
+    pods = {"kind": "PodList", "apiVersion": "v1", "metadata": {}, "items": [_pod("web-1", kind=False)]}
+    events = {"kind": "EventList", "apiVersion": "v1", "metadata": {}, "items": []}
+    return (
+        _kubectl_json(nodes)
+        + _kubectl_json(events)
+        + _kubectl_json(pods)
+        + "==== START logs for container app of pod shop/web-1 ====\n"
+        + "starting\nerror: cannot connect to db"  # no trailing newline: END follows on the same line
+        + "==== END logs for container app of pod shop/web-1 ====\n"
+        + "==== START logs for container sidecar of pod shop/web-1 ====\n"
+        + "Request log error: the server rejected our request (get pods web-1)\n"
+        + "==== END logs for container sidecar of pod shop/web-1 ====\n"
+    )
+
+
+@pytest.mark.parametrize("name", ["dump.txt", "dump.json", "dump"])
+def test_cluster_info_dump_stdout_stream(tmp_path: Path, name: str) -> None:
+    """`kubectl cluster-info dump > FILE`: concatenated JSON lists and log sections."""
+    f = _write(tmp_path / name, _dump_stream())
+    snap = load_snapshot([f])
+    assert snap.get("Node", "", "node-1") is not None and snap.get("Pod", "shop", "web-1") is not None
+    assert snap.has_kind("Event")
+    assert snap.logs("shop", "web-1", "app") == "starting\nerror: cannot connect to db"
+    # kubectl's placeholder for logs it could not fetch is not a log.
+    assert snap.logs("shop", "web-1", "sidecar") is None
+    assert any("could not fetch the logs of 1 container(s) (shop/web-1/sidecar)" in w for w in snap.warnings)
+
+
+def test_cluster_info_dump_stream_inside_a_directory(tmp_path: Path) -> None:
+    _write(tmp_path / "shared" / "dump.txt", _dump_stream())
+    _write(tmp_path / "shared" / "notes.txt", "not a dump\n")
+    snap = load_snapshot([tmp_path])
+    assert snap.get("Pod", "shop", "web-1") is not None
+
+
+def test_garbage_between_dump_values_names_the_line(tmp_path: Path) -> None:
+    f = _write(tmp_path / "dump.txt", '{"kind": "PodList", "items": []}\nhello\n')
+    with pytest.raises(SourceError, match=r"dump\.txt:2: invalid JSON: unexpected text between JSON values$"):
+        load_snapshot([f])
+
+
+def test_output_directory_placeholder_logs_are_not_logs(tmp_path: Path) -> None:
+    _write(
+        tmp_path / "shop" / "pods.json",
+        json.dumps({"kind": "PodList", "apiVersion": "v1", "items": [_pod("web-1", kind=False)]}),
+    )
+    _write(
+        tmp_path / "shop" / "web-1" / "logs.txt",
+        "==== START logs for container app of pod shop/web-1 ====\n"
+        'Create log request error: pods "web-1" not found\n'
+        "==== END logs for container app of pod shop/web-1 ====\n",
+    )
+    snap = load_snapshot([tmp_path])
+    assert not snap.has_logs()
+    result = CliRunner().invoke(app, ["analyze", "--snapshot", str(tmp_path), "-f", "Log", "-o", "json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["problems"] == 0
+
+
+def test_events_k8s_io_v1_read_like_core_events(tmp_path: Path) -> None:
+    event = {
+        "apiVersion": "events.k8s.io/v1",
+        "kind": "Event",
+        "metadata": {"name": "web-1.1", "namespace": "shop"},
+        "regarding": {"kind": "Pod", "namespace": "shop", "name": "web-1", "uid": "uid-web-1"},
+        "reason": "FailedScheduling",
+        "note": "0/3 nodes are available: 3 Insufficient cpu.",
+        "type": "Warning",
+        "eventTime": "2026-01-01T00:00:00.000000Z",
+        "series": {"count": 7, "lastObservedTime": "2026-01-01T00:05:00.000000Z"},
+        "reportingController": "default-scheduler",
+    }
+    snap = load_snapshot([_write(tmp_path / "ev.yaml", yaml.safe_dump(event))])
+    [e] = snap.events_for("Pod", "shop", "web-1")
+    assert e["message"] == event["note"] and e["involvedObject"] == event["regarding"]
+    assert e["count"] == 7 and e["lastTimestamp"] == "2026-01-01T00:05:00.000000Z"
+    assert e["reportingComponent"] == "default-scheduler" and e["note"] == event["note"]

@@ -7,7 +7,7 @@ index lookups here.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -45,9 +45,30 @@ class AnalysisContext:
     selector: str = ""
     options: AnalysisOptions = field(default_factory=AnalysisOptions)
     _matcher: Matcher | None = field(default=None, init=False, repr=False)
+    _skip: frozenset[int] = field(default=frozenset(), init=False, repr=False)
+    _loops: list[_Cursor] | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
         self._matcher = parse_selector(self.selector) if self.selector.strip() else None
+
+    # -- containing one broken object ----------------------------------------------------
+
+    def isolating(self, skip: Iterable[Mapping[str, Any]] = ()) -> AnalysisContext:
+        """A copy that hides `skip` and remembers which object each `objects()` loop is on.
+
+        Used only to re-run an analyzer that raised, so that the object it raised on can be
+        named and left out (see `current_object`); ordinary runs pay nothing for it.
+        """
+        probe = AnalysisContext(self.snapshot, self.namespace, self.selector, self.options)
+        probe._skip = frozenset(id(o) for o in skip)
+        probe._loops = []
+        return probe
+
+    def current_object(self) -> Obj | None:
+        """The object the innermost running `objects()` loop was on (isolating contexts only)."""
+        if not self._loops:
+            return None
+        return self._loops[-1].item
 
     # -- scoping -----------------------------------------------------------------------
 
@@ -60,8 +81,11 @@ class AnalysisContext:
         objs = self.snapshot.objects(kind, self.namespace if namespaced else None)
         if selected and self._matcher is not None:
             m = self._matcher
-            return [o for o in objs if m(labels_of(o))]
-        return objs
+            objs = [o for o in objs if m(labels_of(o))]
+        if self._loops is None:
+            return objs
+        skip = self._skip
+        return _Tracked((o for o in objs if id(o) not in skip), self._loops)
 
     def matches_selector(self, obj: Mapping[str, Any]) -> bool:
         return self._matcher is None or self._matcher(labels_of(obj))
@@ -92,6 +116,45 @@ class AnalysisContext:
         return self.snapshot.events_for(
             kind or str(obj.get("kind") or ""), namespace_of(obj), name_of(obj), str(m.get("uid") or "") or None
         )
+
+
+class _Tracked(list[Obj]):
+    """A list whose iteration records the current item (see AnalysisContext.isolating)."""
+
+    def __init__(self, items: Iterable[Obj], loops: list[_Cursor]) -> None:
+        super().__init__(items)
+        self._loops_ref = loops
+
+    def __iter__(self) -> Iterator[Obj]:
+        cursor = _Cursor(super().__iter__(), self._loops_ref)
+        self._loops_ref.append(cursor)
+        return cursor
+
+
+class _Cursor:
+    """One running loop: when an outer loop advances, the loops opened inside it are over."""
+
+    __slots__ = ("_it", "_loops", "item")
+
+    def __init__(self, it: Iterator[Obj], loops: list[_Cursor]) -> None:
+        self._it, self._loops = it, loops
+        self.item: Obj | None = None
+
+    def __iter__(self) -> _Cursor:
+        return self
+
+    def __next__(self) -> Obj:
+        loops = self._loops
+        if self in loops:
+            while loops[-1] is not self:
+                loops.pop()
+        try:
+            self.item = next(self._it)
+        except StopIteration:
+            if loops and loops[-1] is self:
+                loops.pop()
+            raise
+        return self.item
 
 
 def parent_of(snapshot: ClusterSnapshot, obj: Mapping[str, Any], _depth: int = 0) -> str:

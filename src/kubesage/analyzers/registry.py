@@ -9,10 +9,12 @@ from __future__ import annotations
 import importlib
 import pkgutil
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from kubesage.analyzers.base import AnalysisContext
+from kubesage.cluster.snapshot import Obj, name_of, namespace_of
 from kubesage.results import Analysis, Result, merge_results, sort_results
 
 AnalyzerFunc = Callable[[AnalysisContext], list[Result]]
@@ -142,6 +144,40 @@ def needed_kinds(specs: Iterable[AnalyzerSpec]) -> list[str]:
     return sorted(kinds)
 
 
+# Objects one analyzer may skip before its failure is treated as its own bug.
+MAX_SKIPPED_OBJECTS = 20
+
+
+def _describe(obj: Mapping[str, Any]) -> str:
+    ns, name = namespace_of(obj), name_of(obj)
+    return f"{obj.get('kind') or 'object'} {ns + '/' if ns else ''}{name or '(no name)'}"
+
+
+def _contain(ctx: AnalysisContext, spec: AnalyzerSpec, err: Exception) -> tuple[list[Result], list[str]]:
+    """Re-run an analyzer that raised, leaving out each object it raises on.
+
+    Returns the results for every other object, and one warning per skipped object. When
+    the failure cannot be pinned on an object, the analyzer's results are dropped with a
+    warning, as before.
+    """
+    skipped: list[Obj] = []
+    notes: list[str] = []
+    last: Exception = err
+    while len(skipped) < MAX_SKIPPED_OBJECTS:
+        probe = ctx.isolating(skipped)
+        try:
+            return spec.run(probe), notes
+        except Exception as again:
+            culprit = probe.current_object()
+            last = again
+            if culprit is None or any(c is culprit for c in skipped):
+                break
+            skipped.append(culprit)
+            notes.append(f"[{spec.name}] {_describe(culprit)}: {type(again).__name__}: {again}; object skipped")
+    notes.append(f"[{spec.name}] {type(last).__name__}: {last}; no results from this analyzer")
+    return [], notes
+
+
 def run_analyzers(ctx: AnalysisContext, specs: Iterable[AnalyzerSpec]) -> Analysis:
     """Run each analyzer over the snapshot; an analyzer that raises becomes a warning."""
     results: list[Result] = []
@@ -151,9 +187,9 @@ def run_analyzers(ctx: AnalysisContext, specs: Iterable[AnalyzerSpec]) -> Analys
         start = time.perf_counter()
         try:
             found = spec.run(ctx)
-        except Exception as err:  # one broken analyzer must not sink the run
-            errors.append(f"[{spec.name}] {type(err).__name__}: {err}")
-            found = []
+        except Exception as err:  # one broken object must not sink the analyzer, nor the run
+            found, notes = _contain(ctx, spec, err)
+            errors.extend(notes)
         stats.append((spec.name, time.perf_counter() - start))
         for r in found:
             r.analyzer = r.analyzer or spec.name

@@ -81,6 +81,91 @@ def involved_object(event: Mapping[str, Any]) -> Mapping[str, Any]:
     return ref if isinstance(ref, Mapping) else {}
 
 
+# Fields every analyzer may read with `.get`, and the JSON type the API always gives them.
+_MAPPING_FIELDS = ("metadata", "spec", "status")
+_META_MAPPINGS = ("labels", "annotations")
+
+
+def malformed(obj: Mapping[str, Any]) -> str | None:
+    """Why `obj` cannot be a Kubernetes object (e.g. `status: 7`), or None when its shape is sound.
+
+    Only the top-level shape the API guarantees for every kind is checked; deeper breakage
+    is contained per object by the analyzer runner.
+    """
+    for key in _MAPPING_FIELDS:
+        value = obj.get(key)
+        if value is not None and not isinstance(value, Mapping):
+            return f"{key} is {_json_type(value)}, not an object"
+    kind = obj.get("kind")
+    if kind is not None and not isinstance(kind, str):
+        return f"kind is {_json_type(kind)}, not a string"
+    m = obj.get("metadata") or {}
+    for key in ("name", "namespace", "uid"):
+        value = m.get(key)
+        if value is not None and not isinstance(value, str):
+            return f"metadata.{key} is {_json_type(value)}, not a string"
+    for key in _META_MAPPINGS:
+        value = m.get(key)
+        if value is not None and not isinstance(value, Mapping):
+            return f"metadata.{key} is {_json_type(value)}, not an object"
+    refs = m.get("ownerReferences")
+    if refs is not None and not isinstance(refs, list):
+        return f"metadata.ownerReferences is {_json_type(refs)}, not a list"
+    return None
+
+
+def _json_type(value: Any) -> str:
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return f"a number ({value})"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "a list"
+    return f"a {type(value).__name__}"
+
+
+# events.k8s.io/v1 field -> the core/v1 field that means the same (analyzers read core/v1).
+_EVENTS_V1_FIELDS = (
+    ("regarding", "involvedObject"),
+    ("note", "message"),
+    ("deprecatedCount", "count"),
+    ("deprecatedFirstTimestamp", "firstTimestamp"),
+    ("deprecatedLastTimestamp", "lastTimestamp"),
+    ("deprecatedSource", "source"),
+    ("reportingController", "reportingComponent"),
+)
+
+
+def normalize_event(event: Obj) -> Obj:
+    """Give an `events.k8s.io/v1` Event its core/v1 field names too, in place (originals kept).
+
+    A series (repeated event) gives the count and the last time when the deprecated fields are empty.
+    """
+    if (
+        "regarding" not in event
+        and "note" not in event
+        and not str(event.get("apiVersion", "")).startswith("events.k8s.io/")
+    ):
+        return event
+    for new, old in _EVENTS_V1_FIELDS:
+        value = event.get(new)
+        if value not in (None, "", {}) and event.get(old) in (None, "", {}, 0):
+            event[old] = value
+    series = event.get("series")
+    if isinstance(series, Mapping):
+        if not event.get("count") and series.get("count"):
+            event["count"] = series["count"]
+        if not event.get("lastTimestamp") and series.get("lastObservedTime"):
+            event["lastTimestamp"] = series["lastObservedTime"]
+    if not event.get("lastTimestamp") and event.get("eventTime"):
+        event["lastTimestamp"] = event["eventTime"]
+    if not event.get("firstTimestamp") and event.get("eventTime"):
+        event["firstTimestamp"] = event["eventTime"]
+    return event
+
+
 SECRET_KEYS_FIELD = "kubesageDataKeys"
 _LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
 
@@ -127,6 +212,8 @@ class ClusterSnapshot:
         """Kinds the source listed (even when empty): an absent kind means "unknown", not "none"."""
         self.warnings: list[str] = []
         self.sources: list[str] = []
+        self.malformed = 0
+        """Objects the source skipped because their shape was broken (see `malformed`)."""
 
     # -- filling ---------------------------------------------------------------------------
 
@@ -162,6 +249,7 @@ class ClusterSnapshot:
                 if isinstance(ref, Mapping) and ref.get("uid"):
                     self._children[str(ref["uid"])].append(obj)
         if k in _EVENT_KINDS:
+            normalize_event(obj)
             ref = involved_object(obj)
             ref_ns = str(ref.get("namespace") or "")
             self._events_by_ref[(str(ref.get("kind") or ""), ref_ns, str(ref.get("name") or ""))].append(obj)
