@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from kubesage.llm.base import Backend, Completion, CompletionRequest, Source
 from kubesage.rag.ingest import Chunk
-from kubesage.rag.retrieve import Hit, Retrieval, Retriever
+from kubesage.rag.retrieve import MAX_QUERY_CHARS, Hit, Retrieval, Retriever
 from kubesage.rag.tokenize import cjk_ratio, has_cjk, tokenize
 from kubesage.untrusted import neutralize
 
@@ -37,7 +37,9 @@ CHINESE_NAMES = {"traditional chinese", "chinese", "zh", "zh-tw", "zh_tw", "zh-h
 DOC_BUDGET = 2500
 MAX_STEPS = 4
 
-_K8SGPT_PROMPT = re.compile(r"written in --- (?P<lang>.*?) --- language; --- (?P<msg>.*) ---\.", re.S)
+_K8SGPT_LANG = "written in --- "
+_K8SGPT_MSG = " --- language; --- "
+_K8SGPT_END = " ---."
 _SECTION_KEYS = {
     "causes": ("cause", "why", "原因"),
     "fix": ("fix", "solution", "resolution", "remediat", "resolve", "修復", "解決", "處理"),
@@ -50,7 +52,7 @@ _LEAD = re.compile(r"^\*\*(.+?)\*\*")
 _YAML_KEY = re.compile(r"^[\w./-]+:\s*(?:[|>][-+]?)?$")
 _SHELL_FENCE = ("bash", "sh", "shell", "console", "")
 _GENERIC_KEYS = frozenset({"spec", "metadata", "template", "containers", "name", "apiVersion", "kind", "items"})
-_SENTENCE = re.compile(r"(.+?[.!?。！？])(?:\s|$)", re.S)
+_SENTENCE_END = frozenset(".!?。！？")
 
 
 def is_chinese(language: str) -> bool:
@@ -61,13 +63,30 @@ def refusal(chinese: bool) -> str:
     return REFUSAL_ZH if chinese else REFUSAL_EN
 
 
+def k8sgpt_parts(prompt: str) -> tuple[str, str] | None:
+    """(language, error text) of k8sgpt's prompt: `… written in --- LANG --- language; --- ERROR ---.`,
+    found with three substring searches (linear in the prompt, whatever it contains)."""
+    start = prompt.find(_K8SGPT_LANG)
+    if start < 0:
+        return None
+    start += len(_K8SGPT_LANG)
+    mid = prompt.find(_K8SGPT_MSG, start)
+    if mid < 0:
+        return None
+    body = mid + len(_K8SGPT_MSG)
+    end = prompt.rfind(_K8SGPT_END, body)
+    if end < 0:
+        return None
+    return prompt[start:mid], prompt[body:end]
+
+
 def query_of(request: CompletionRequest) -> str:
     """The failure text to retrieve for: `message`, else the error inside a k8sgpt prompt, else the prompt."""
     if request.message.strip():
         return request.message.strip()
-    m = _K8SGPT_PROMPT.search(request.prompt)
-    if m:
-        return m.group("msg").strip()
+    parts = k8sgpt_parts(request.prompt)
+    if parts:
+        return parts[1].strip()
     return request.prompt.strip()
 
 
@@ -75,8 +94,8 @@ def language_of(request: CompletionRequest) -> bool:
     """True for Chinese: by the requested language, else by a k8sgpt prompt's language, else by the text."""
     if request.language.strip() and request.language.strip().lower() not in {"english", "en", "auto"}:
         return is_chinese(request.language)
-    m = _K8SGPT_PROMPT.search(request.prompt)
-    if m and is_chinese(m.group("lang")):
+    parts = k8sgpt_parts(request.prompt)
+    if parts and is_chinese(parts[0]):
         return True
     if request.language.strip().lower() == "auto" or not request.language.strip():
         return cjk_ratio(query_of(request)) > 0.2
@@ -93,7 +112,7 @@ class Answerer:
 
     def answer(self, request: CompletionRequest) -> Completion:
         chinese = language_of(request)
-        query = query_of(request)
+        query = query_of(request)[:MAX_QUERY_CHARS]
         retrieval = self.retriever.search(query, self.top_k)
         hits = retrieval.relevant_hits()
         if not hits:
@@ -285,14 +304,19 @@ def _indent(line: str) -> int:
 
 
 def _plain(text: str) -> str:
-    text = re.sub(r"```.*?```", " ", text, flags=re.S)
-    return " ".join(text.split())
+    """Text without fenced code, on one line (even pieces between ``` marks are prose)."""
+    parts = text.split("```")
+    prose = parts[0::2] if len(parts) % 2 else [*parts[0:-1:2], parts[-1]]  # an unclosed fence stays text
+    return " ".join(" ".join(prose).split())
 
 
 def _first_sentence(text: str) -> str:
+    """Up to the first sentence end followed by a space (or the end), scanning once."""
     flat = _plain(text)
-    m = _SENTENCE.match(flat)
-    return _clip(m.group(1) if m else flat, 400)
+    for i, ch in enumerate(flat):
+        if ch in _SENTENCE_END and (i + 1 == len(flat) or flat[i + 1].isspace()):
+            return _clip(flat[: i + 1], 400)
+    return _clip(flat, 400)
 
 
 def _clip(text: str, limit: int) -> str:

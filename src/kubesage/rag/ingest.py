@@ -24,6 +24,8 @@ SUFFIXES = {".md": "markdown", ".markdown": "markdown", ".html": "html", ".htm":
 # Repository metadata, not knowledge.
 SKIPPED_NAMES = ("readme", "attribution", "license", "contributing", "changelog")
 MAX_CHUNK_CHARS = 1500
+MAX_DOCUMENT_BYTES = 16 * 1024 * 1024
+"""Larger files are skipped: the whole Kubernetes documentation has no page over 1 MB."""
 K8S_DOCS_URL = "https://kubernetes.io/docs/"
 K8S_DOCS_ATTRIBUTION = "Kubernetes documentation © The Kubernetes Authors, CC BY 4.0"
 
@@ -204,15 +206,17 @@ def _title_from_name(file: Path) -> str:
 
 _FRONT_YAML = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n---[ \t]*(?:\r?\n|\Z)", re.S)
 _FRONT_TOML = re.compile(r"\A\+\+\+[ \t]*\r?\n(.*?)\r?\n\+\+\+[ \t]*(?:\r?\n|\Z)", re.S)
-_ATX = re.compile(r"^(#{1,6})[ \t]+(.+?)[ \t]*#*[ \t]*$")
 _FENCE = re.compile(r"^[ \t]*(```|~~~)")
-_SHORTCODE = re.compile(r"\{\{([<%])\s*(/?)\s*([\w./-]+)((?:[^}]|\}(?!\}))*?)\s*[>%]\}\}")
+_SHORTCODE_OPEN = re.compile(r"\{\{[<%]")
+_SHORTCODE_BODY = re.compile(r"\s*(/?)\s*([\w./-]+)(.*?)\s*", re.S)
+MAX_SHORTCODE = 2000
 _ARG_TEXT = re.compile(r'\btext="([^"]*)"')
 _ARG_FILE = re.compile(r'\bfile="([^"]*)"')
 _ARG_NAME = re.compile(r'\bname="([^"]*)"')
 _ARG_FIRST = re.compile(r'^\s*"([^"]*)"')
-_HTML_COMMENT = re.compile(r"<!--.*?-->", re.S)
-_MD_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
+# Each scan stops at the next opening bracket, so the searches stay linear in the text.
+_MD_LINK = re.compile(r"!?\[([^\[\]\n]{0,1000})\]\([^()\[\]\n]{0,2000}\)")
+_ANCHOR = re.compile(r"\{#[^{}]{0,200}\}")
 _HUGO_HEADINGS = {
     "prerequisites": "Before you begin", "whatsnext": "What's next", "cleanup": "Clean up", "objectives": "Objectives",
     "synopsis": "Synopsis", "options": "Options", "seealso": "See also",
@@ -220,8 +224,8 @@ _HUGO_HEADINGS = {
 _ADMONITIONS = {"note": "Note:", "caution": "Caution:", "warning": "Warning:"}
 
 
-def _shortcode(match: re.Match[str]) -> str:
-    closing, name, args = match.group(2), match.group(3).lower(), match.group(4)
+def _shortcode(closing: str, name: str, args: str) -> str:
+    name = name.lower()
     if closing:
         return ""
     if name in _ADMONITIONS:
@@ -247,17 +251,62 @@ def _shortcode(match: re.Match[str]) -> str:
 
 def strip_hugo(text: str) -> str:
     """Hugo shortcodes rendered as the text they stand for (tooltips, headings, admonitions) or removed."""
-    text = _HTML_COMMENT.sub("", text)
-    return _SHORTCODE.sub(_shortcode, text)
+    text = _strip_comments(text)
+    out: list[str] = []
+    pos = 0
+    for m in _SHORTCODE_OPEN.finditer(text):
+        start = m.start()
+        if start < pos:
+            continue
+        # A shortcode ends at the first "}}" (bounded look-ahead), which must read ">}}" or "%}}".
+        end = text.find("}}", start + 3, start + 3 + MAX_SHORTCODE)
+        if end < 0 or text[end - 1] not in ">%":
+            continue
+        body = _SHORTCODE_BODY.fullmatch(text, start + 3, end - 1)
+        if body is None:
+            continue
+        out.append(text[pos:start])
+        out.append(_shortcode(body.group(1), body.group(2), body.group(3)))
+        pos = end + 2
+    out.append(text[pos:])
+    return "".join(out)
+
+
+def _strip_comments(text: str) -> str:
+    """`<!-- … -->` removed, scanning once; an unclosed comment stays text."""
+    out: list[str] = []
+    pos = 0
+    while (start := text.find("<!--", pos)) >= 0:
+        end = text.find("-->", start + 4)
+        if end < 0:
+            break
+        out.append(text[pos:start])
+        pos = end + 3
+    out.append(text[pos:])
+    return "".join(out)
+
+
+def _atx(line: str) -> tuple[int, str] | None:
+    """(level, text) of an ATX heading line (`## Fix ##`), parsed without backtracking."""
+    level = len(line) - len(line.lstrip("#"))
+    if not 1 <= level <= 6 or level == len(line) or line[level] not in " \t":
+        return None
+    text = line[level:].strip(" \t")
+    closed = text.rstrip("#")
+    if closed != text and (not closed or closed[-1] in " \t"):
+        text = closed.rstrip(" \t")
+    return (level, text) if text else None
 
 
 def parse_front_matter(text: str, file: Path | None = None) -> tuple[dict[str, Any], str]:
     import yaml
 
+    from kubesage.yamlsafe import safe_load
+
     m = _FRONT_YAML.match(text)
     if m:
         try:
-            meta = yaml.safe_load(m.group(1))
+            meta = safe_load(m.group(1))
         except yaml.YAMLError as err:
             mark = getattr(err, "problem_mark", None)
             line = f" line {mark.line + 2}" if mark is not None else ""
@@ -285,10 +334,10 @@ def parse_markdown(text: str, file: Path | None = None) -> tuple[dict[str, Any],
     for line in body.splitlines():
         if _FENCE.match(line):
             in_fence = not in_fence
-        m = None if in_fence else _ATX.match(line)
+        m = None if in_fence else _atx(line)
         if m:
             blocks.append((level, heading, "\n".join(lines)))
-            level, heading, lines = len(m.group(1)), _clean_inline(m.group(2)), []
+            level, heading, lines = m[0], _clean_inline(m[1]), []
         else:
             lines.append(line)
     blocks.append((level, heading, "\n".join(lines)))
@@ -297,7 +346,7 @@ def parse_markdown(text: str, file: Path | None = None) -> tuple[dict[str, Any],
 
 def _clean_inline(text: str) -> str:
     text = _MD_LINK.sub(r"\1", text)
-    text = re.sub(r"\{#[^}]*\}", "", text)  # heading anchors {#id}
+    text = _ANCHOR.sub("", text)  # heading anchors {#id}
     return text.replace("`", "").replace("**", "").strip()
 
 
@@ -438,16 +487,25 @@ def _normalize(text: str) -> str:
 
 
 def _split(text: str, limit: int = MAX_CHUNK_CHARS) -> list[str]:
+    """Pieces of about `limit` characters, at paragraph boundaries, else at a line break, else hard.
+    A long paragraph is walked by offset (never re-sliced), so the work is linear in its length."""
     if len(text) <= limit:
         return [text]
     pieces: list[str] = []
     current = ""
     for para in text.split("\n\n"):
-        while len(para) > limit:
-            cut = para.rfind("\n", 0, limit)
-            cut = cut if cut > limit // 2 else limit
-            pieces.append((current + "\n\n" + para[:cut]).strip() if current else para[:cut])
-            current, para = "", para[cut:].lstrip()
+        if len(para) > limit:
+            start = 0
+            while len(para) - start > limit:
+                cut = para.rfind("\n", start, start + limit)
+                cut = cut if cut > start + limit // 2 else start + limit
+                head = para[start:cut]
+                pieces.append((current + "\n\n" + head).strip() if current else head)
+                current = ""
+                start = cut
+                while start < len(para) and para[start].isspace():
+                    start += 1
+            para = para[start:]
         if current and len(current) + len(para) + 2 > limit:
             pieces.append(current)
             current = para

@@ -36,6 +36,9 @@ TITLE_BOOST = 0.3
 PHRASE_WEIGHT = 0.25
 PHRASE_CANDIDATES = 200
 QTF_DAMPING = 0.5
+MAX_QUERY_CHARS = 10_000
+"""Only the start of a longer query is searched: k8sgpt sends one object's failures (well under this),
+and reason detection and tokenizing cost about 5 ms per 1,000 characters."""
 _IDENTIFIER = re.compile(r"[0-9=/:._-]")
 
 
@@ -103,6 +106,7 @@ class Retriever:
         return self.kb.index()
 
     def search(self, query: str, k: int = 5) -> Retrieval:
+        query = query[:MAX_QUERY_CHARS]
         index = self.index()
         key = (query, k)
         with self._lock:

@@ -28,6 +28,7 @@ from typing import Any
 from kubesage.errors import KubesageError
 from kubesage.rag import index as index_mod
 from kubesage.rag.ingest import (
+    MAX_DOCUMENT_BYTES,
     SUFFIXES,
     Chunk,
     Collection,
@@ -198,6 +199,11 @@ class KnowledgeBase:
         doc_id = doc_id_for(file, collection)
         seen.add(doc_id)
         try:
+            size = file.stat().st_size
+            if size > MAX_DOCUMENT_BYTES:
+                limit = MAX_DOCUMENT_BYTES // (1024 * 1024)
+                report.warnings.append(f"{file}: too large ({size / 1e6:.0f} MB, limit {limit} MiB); skipped")
+                return
             data = file.read_bytes()
         except OSError as err:
             report.warnings.append(f"{file}: cannot read: {err.strerror or err}; skipped")
@@ -238,11 +244,7 @@ class KnowledgeBase:
         self, docs: dict[str, dict[str, Any]], by_doc: dict[str, list[Chunk]], base: dict[str, Any], embeddings: bool
     ) -> str:
         self.path.mkdir(parents=True, exist_ok=True)
-        for stale in self.path.glob(".tmp-*"):  # left by a crashed ingest
-            if stale.is_dir():
-                shutil.rmtree(stale, ignore_errors=True)
-            else:
-                stale.unlink(missing_ok=True)
+        self._remove_stale_temp()
         current = self.generation_dir()
         number = int(current.name.split("-")[1]) + 1 if current else 1
         chunks: list[Chunk] = []
@@ -270,6 +272,23 @@ class KnowledgeBase:
         _atomic_write(self.path / CURRENT, gen.name + "\n")
         self._prune_generations(gen.name)
         return gen.name
+
+    def clean_stale_temp(self) -> int:
+        """Remove `.tmp-*` left by a crashed ingest (at server start), unless an ingest runs now."""
+        try:
+            with self.lock(timeout=0):
+                return self._remove_stale_temp()
+        except (KubesageError, OSError):
+            return 0  # an ingest holds the lock, or the KB is read-only
+
+    def _remove_stale_temp(self) -> int:
+        stale = list(self.path.glob(".tmp-*"))
+        for path in stale:
+            if path.is_dir():
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                path.unlink(missing_ok=True)
+        return len(stale)
 
     def _prune_generations(self, live: str) -> None:
         gens = sorted(p for p in self.path.glob("gen-*") if p.is_dir())
