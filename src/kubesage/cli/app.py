@@ -10,7 +10,7 @@ import typer
 from typer.core import TyperGroup
 
 from kubesage import __version__
-from kubesage.cli import analyze, auth, cache, filters, kb, serve, snapshot
+from kubesage.cli import analyze, auth, cache, filters, kb, remediate, serve, snapshot
 from kubesage.cli import eval as eval_cmd
 from kubesage.cli import mcp as mcp_cmd
 
@@ -71,6 +71,7 @@ app.add_typer(snapshot.app, name="snapshot")
 app.add_typer(auth.app, name="auth")
 app.add_typer(cache.app, name="cache")
 app.add_typer(kb.app, name="kb")
+app.add_typer(remediate.app, name="remediate")
 serve.register(app)
 eval_cmd.register(app)
 mcp_cmd.register(app)

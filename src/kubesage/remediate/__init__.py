@@ -1,0 +1,1 @@
+"""Guarded remediation: typed actions, policy, dry-run, apply, verify, rollback, records."""

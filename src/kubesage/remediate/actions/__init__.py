@@ -1,0 +1,1 @@
+"""Typed remediation actions, one module each (see base.Action)."""
