@@ -77,14 +77,15 @@ def test_kubesage_customrest_client_against_server(server: str) -> None:
     assert text.startswith("Error: ") and "OOMKilled" in text
 
 
-def test_missing_prompt_and_message_is_422(server: str) -> None:
+def test_missing_prompt_and_message_is_400(server: str) -> None:
     resp = httpx.post(f"{server}/completions", json={"model": "m", "options": {"language": "english"}})
-    assert resp.status_code == 422
+    assert resp.status_code == 400
     assert "prompt or options.message is required" in resp.json()["error"]["message"]
 
 
-def test_wrong_types_are_422_with_the_field(server: str) -> None:
+def test_wrong_types_are_400_with_the_field(server: str) -> None:
     resp = httpx.post(f"{server}/completions", json={"prompt": "x", "options": {"message": 5}})
-    assert resp.status_code == 422
-    message = resp.json()["error"]["message"]
-    assert "options.message" in message and "\n" not in message
+    assert resp.status_code == 400
+    error = resp.json()["error"]
+    assert error["param"] == "options.message" and error["code"] == "invalid_type"
+    assert "options.message" in error["message"] and "\n" not in error["message"]

@@ -28,8 +28,10 @@ def test_search_endpoint(server: str) -> None:
 
 
 def test_search_validation(server: str) -> None:
-    assert httpx.post(f"{server}/v1/search", json={"query": ""}).status_code == 422
-    assert httpx.post(f"{server}/v1/search", json={"query": "x", "k": 1000}).status_code == 422
+    empty = httpx.post(f"{server}/v1/search", json={"query": ""})
+    assert empty.status_code == 400 and empty.json()["error"]["param"] == "query"
+    too_many = httpx.post(f"{server}/v1/search", json={"query": "x", "k": 1000})
+    assert too_many.status_code == 400 and too_many.json()["error"]["code"] == "value_above_max_value"
 
 
 def test_healthz(server: str) -> None:
@@ -53,7 +55,9 @@ def test_metrics_count_requests_hits_and_refusals(server: str) -> None:
 
 def test_unknown_route_is_json_404(server: str) -> None:
     resp = httpx.get(f"{server}/nope")
-    assert resp.status_code == 404 and resp.json()["error"]["code"] == 404
+    assert resp.status_code == 404
+    assert resp.json()["error"] == {"message": "Invalid URL (GET /nope)", "type": "invalid_request_error",
+                                    "param": None, "code": "unknown_url"}
 
 
 @pytest.mark.parametrize(

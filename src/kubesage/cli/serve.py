@@ -18,19 +18,43 @@ def serve(
         str, typer.Option("--token", envvar="KUBESAGE_SERVE_TOKEN", help="Require `Authorization: Bearer TOKEN`.")
     ] = "",
     max_body: Annotated[int, typer.Option("--max-body", min=1024, help="Request body limit in bytes.")] = 1 << 20,
+    workers: Annotated[
+        int, typer.Option("--workers", min=0, help="Worker processes for answers (0: one per core, at most 4).")
+    ] = 0,
+    request_timeout: Annotated[
+        float, typer.Option("--request-timeout", min=0, help="Seconds an answer may take (0: 10 for kb, 180 upstream).")
+    ] = 0.0,
+    max_connections: Annotated[
+        int, typer.Option("--max-connections", min=16, help="Open connections; the longest-idle are closed above it.")
+    ] = 1000,
 ) -> None:
     """Serve the knowledge base to k8sgpt (customrest), OpenAI clients and Prometheus."""
-    import uvicorn
-
-    from kubesage.cli.console import err
+    from kubesage.cli.console import err, warn
     from kubesage.config import load_config
+    from kubesage.server import listen
     from kubesage.server.app import ServerSettings, create_app
 
-    app = create_app(ServerSettings(kb_path=kb, backend=backend, token=token, max_body=max_body,
-                                    config=load_config()))  # fmt: skip
-    err().print(f"kubesage serving on http://{host}:{port} (POST /completions for k8sgpt customrest)")
-    # uvicorn picks httptools / uvloop by itself when they are installed.
-    uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
+    if not token and not listen.is_loopback(host):
+        warn(f"--host {host} without --token: anyone who can reach this address can use the server; set --token "
+             "(or KUBESAGE_SERVE_TOKEN) or put an authenticating proxy in front (docs/security.md)")  # fmt: skip
+    app = create_app(ServerSettings(kb_path=kb, backend=backend, token=token, max_body=max_body, workers=workers,
+                                    request_timeout=request_timeout, config=load_config()))  # fmt: skip
+
+    def listening(bound_host: str, bound_port: int) -> None:
+        shown = f"[{bound_host}]" if ":" in bound_host else bound_host
+        err().print(f"kubesage serving on http://{shown}:{bound_port} (POST /completions for k8sgpt customrest)",
+                    highlight=False)  # fmt: skip
+
+    server = listen.ListeningServer(listen.config(app, host, port, max_connections=max_connections), listening)
+    try:
+        server.run()
+    except SystemExit:
+        if server.started:
+            raise
+    if not server.started:
+        from kubesage.errors import KubesageError
+
+        raise KubesageError(f"could not listen on {host}:{port} (address in use, or not an address of this host)")
 
 
 def register(app: typer.Typer) -> None:

@@ -1,10 +1,13 @@
-"""Request guards (pure ASGI): optional bearer token and a request body size limit."""
+"""Request guards (pure ASGI): optional bearer token, a body size limit and a body deadline."""
 
 from __future__ import annotations
 
+import asyncio
 import hmac
-import json
 from typing import Any
+
+from kubesage.server.limits import BODY_TIMEOUT
+from kubesage.server.state import dumps, error_body
 
 Scope = dict[str, Any]
 OPEN_PATHS = ("/healthz",)
@@ -13,7 +16,8 @@ OPEN_PATHS = ("/healthz",)
 async def send_error(
     send: Any, status: int, message: str, kind: str, headers: list[tuple[bytes, bytes]] | None = None
 ) -> None:
-    body = json.dumps({"error": {"message": message, "type": kind, "code": status}}).encode()
+    code = {401: "invalid_api_key", 408: "request_timeout", 413: "request_too_large"}.get(status)
+    body = dumps(error_body(message, kind, None, code))
     await send({"type": "http.response.start", "status": status,
                 "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
                             *(headers or [])]})  # fmt: skip
@@ -21,10 +25,11 @@ async def send_error(
 
 
 class GuardMiddleware:
-    def __init__(self, app: Any, token: str = "", max_body: int = 1 << 20) -> None:
+    def __init__(self, app: Any, token: str = "", max_body: int = 1 << 20, body_timeout: float = BODY_TIMEOUT) -> None:
         self.app = app
         self.token = token.encode()
         self.max_body = max_body
+        self.body_timeout = body_timeout
 
     async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
@@ -47,8 +52,15 @@ class GuardMiddleware:
                 return
         if scope.get("method") in ("POST", "PUT", "PATCH"):
             body = bytearray()
+            loop = asyncio.get_running_loop()
+            deadline = loop.time() + self.body_timeout
             while True:
-                message = await receive()
+                try:
+                    message = await asyncio.wait_for(receive(), max(0.0, deadline - loop.time()))
+                except TimeoutError:
+                    await send_error(send, 408, f"request body not received within {self.body_timeout:g} s",
+                                     "invalid_request_error", [(b"connection", b"close")])  # fmt: skip
+                    return
                 if message["type"] == "http.disconnect":
                     return
                 body.extend(message.get("body", b""))

@@ -12,11 +12,14 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from kubesage.llm.base import CompletionRequest
+from kubesage.server.state import APIError, json_response
+from kubesage.server.validation import FailureText, Name, Prompt
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
 
-    from kubesage.server.app import ServerState
+    from kubesage.server.answering import Answering
+    from kubesage.server.state import ServerState
 
 
 def rfc3339_now() -> str:
@@ -25,8 +28,8 @@ def rfc3339_now() -> str:
 
 class Options(BaseModel):
     model_config = ConfigDict(extra="allow")
-    language: str = "english"
-    message: str = ""
+    language: Name = "english"
+    message: FailureText = ""
     temperature: float = 0.0
     top_k: int = 0
     top_p: float = 0.0
@@ -34,19 +37,18 @@ class Options(BaseModel):
 
 class CustomRestBody(BaseModel):
     model_config = ConfigDict(extra="allow")
-    model: str = ""
-    prompt: str = ""
+    model: Name = ""
+    prompt: Prompt = ""
     options: Options = Field(default_factory=Options)
 
 
-def register(app: FastAPI, state: ServerState) -> None:
-    from kubesage.server.app import error_response, json_response
-
+def register(app: FastAPI, state: ServerState, answering: Answering) -> None:
     @app.post("/completions")
     async def completions(body: CustomRestBody) -> Any:
         if not body.prompt.strip() and not body.options.message.strip():
-            return error_response(422, "invalid request: prompt or options.message is required")
-        result = await state.complete(
+            raise APIError(400, "prompt or options.message is required", param="prompt",
+                           code="missing_required_parameter")  # fmt: skip
+        result = await answering.complete(
             CompletionRequest(prompt=body.prompt, language=body.options.language, message=body.options.message)
         )
         return json_response({"model": body.model or state.model, "created_at": rfc3339_now(), "response": result.text})

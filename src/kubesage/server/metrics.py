@@ -1,11 +1,18 @@
-"""Prometheus metrics for the server, on a registry of its own (one per app)."""
+"""Prometheus metrics for the server, on a registry of its own (one per app).
+
+A request the client abandoned (closed the connection before the whole response was sent) is
+counted with status 499, nginx's "client closed request", not as a server error, and logged as one line.
+"""
 
 from __future__ import annotations
 
+import logging
 import time
 from typing import Any
 
 ROUTES = ("/completions", "/v1/chat/completions", "/v1/models", "/v1/search", "/healthz", "/metrics")
+CLIENT_CLOSED = 499
+log = logging.getLogger("kubesage.server")
 Scope = dict[str, Any]
 
 
@@ -27,6 +34,8 @@ class Metrics:
         )
         self.refusals = Counter("kubesage_refusals", "Answers that were the \"I don't know\" refusal.",
                                 registry=self.registry)  # fmt: skip
+        self.rejected = Counter("kubesage_rejected", "Requests refused by the worker pool: busy (503) or past "
+                                "their deadline (504).", ["reason"], registry=self.registry)  # fmt: skip
 
     def record_answer(self, sources: int, refused: bool) -> None:
         self.retrievals.inc()
@@ -51,19 +60,41 @@ class MetricsMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        route = scope.get("path", "")
-        route = route if route in ROUTES else "other"
+        path = scope.get("path", "")
+        route = path if path in ROUTES or path.startswith("/v1/models/") else "other"
+        route = "/v1/models/{id}" if route.startswith("/v1/models/") else route
         status = 500
+        complete = disconnected = False
         started = time.perf_counter()
 
+        async def receive_wrapper() -> dict[str, Any]:
+            nonlocal disconnected
+            message: dict[str, Any] = await receive()
+            if message["type"] == "http.disconnect":
+                disconnected = True
+            return message
+
         async def send_wrapper(message: dict[str, Any]) -> None:
-            nonlocal status
+            nonlocal status, complete, disconnected
             if message["type"] == "http.response.start":
                 status = int(message["status"])
-            await send(message)
+            try:
+                await send(message)
+            except OSError:  # uvicorn's ClientDisconnected: the peer is gone
+                disconnected = True
+                raise
+            if message["type"] == "http.response.body" and not message.get("more_body"):
+                complete = True
 
         try:
-            await self.app(scope, receive, send_wrapper)
+            await self.app(scope, receive_wrapper, send_wrapper)
+        except Exception:
+            if not (disconnected and not complete):
+                raise
         finally:
+            if disconnected and not complete:
+                status = CLIENT_CLOSED
+                log.info("kubesage: client closed the connection before %s %s was answered",
+                         scope.get("method", ""), route)  # fmt: skip
             self.metrics.requests.labels(route, str(status)).inc()
             self.metrics.latency.labels(route).observe(time.perf_counter() - started)

@@ -1,0 +1,198 @@
+"""A bounded pool of worker processes for the CPU-bound part of a request (retrieval, composing answers).
+
+Why processes: Python's regex engine holds the GIL for a whole match, so a pathological input in a
+worker *thread* would still freeze the event loop, and a thread cannot be stopped. A worker process
+can: when a request passes its deadline the worker is killed (504) and a fresh one takes its place,
+while the event loop keeps answering /healthz. When every worker is busy and the queue is full, new
+requests get 503 at once instead of piling up.
+
+Workers come from a forkserver that has already imported the answering code, so replacing one costs
+a fork plus loading the knowledge base, not a Python start-up.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import multiprocessing
+import queue
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from kubesage.errors import KubesageError
+
+if TYPE_CHECKING:
+    from multiprocessing.connection import Connection
+
+    from kubesage.server.state import ServerSettings
+
+log = logging.getLogger("kubesage.server")
+START_TIMEOUT = 120.0
+
+
+class PoolBusy(Exception):
+    """Every worker is busy and the queue is full (or the wait ran past the deadline): 503."""
+
+
+class PoolTimeout(Exception):
+    """The worker passed the request's deadline and was replaced: 504."""
+
+
+class WorkerFailed(Exception):
+    """The worker raised; `kind` is "llm" (upstream failure) or "error". `status` is the upstream's."""
+
+    def __init__(self, kind: str, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.status = status
+
+
+@dataclass(eq=False)
+class _Worker:
+    process: Any
+    conn: Connection
+
+
+def _context() -> Any:
+    ctx = multiprocessing.get_context("forkserver")
+    ctx.set_forkserver_preload(["kubesage.server.worker"])
+    return ctx
+
+
+class WorkerPool:
+    def __init__(self, settings: ServerSettings, size: int, queue_size: int, deadline: float) -> None:
+        self.settings = settings
+        self.size = max(1, size)
+        self.capacity = self.size + max(0, queue_size)
+        self.deadline = deadline
+        self._ctx = _context()
+        self._idle: queue.Queue[_Worker] = queue.Queue()
+        self._all: set[_Worker] = set()
+        self._lock = threading.Lock()
+        self._pending = 0
+        self._closed = False
+        self._threads = ThreadPoolExecutor(max_workers=self.capacity, thread_name_prefix="kubesage-pool")
+        self.replaced = 0
+        """Workers killed at their deadline or lost, and replaced."""
+
+    # ------------------------------------------------------------ life cycle
+
+    def start(self) -> None:
+        """Start every worker and wait until each has loaded the knowledge base."""
+        workers = [self._spawn() for _ in range(self.size)]
+        try:
+            for worker in workers:
+                self._await_ready(worker)
+                self._idle.put(worker)
+        except BaseException:
+            self.close()
+            raise
+
+    def _spawn(self) -> _Worker:
+        from kubesage.server.worker import serve_forever
+
+        parent, child = self._ctx.Pipe()
+        process = self._ctx.Process(target=serve_forever, args=(child, self.settings), daemon=True,
+                                    name="kubesage-worker")  # fmt: skip
+        process.start()
+        child.close()
+        worker = _Worker(process, parent)
+        with self._lock:
+            self._all.add(worker)
+        return worker
+
+    def _await_ready(self, worker: _Worker) -> None:
+        if not worker.conn.poll(START_TIMEOUT):
+            self._kill(worker)
+            raise KubesageError(f"server worker did not start within {START_TIMEOUT:.0f} s")
+        try:
+            kind, payload = worker.conn.recv()
+        except EOFError:
+            self._kill(worker)
+            raise KubesageError("server worker exited while starting") from None
+        if kind != "ready":
+            self._kill(worker)
+            raise KubesageError(str(payload))
+
+    def _replace(self) -> None:
+        """Start a worker in the background to take a lost one's place."""
+
+        def run() -> None:
+            if self._closed:
+                return
+            worker = self._spawn()
+            try:
+                self._await_ready(worker)
+            except KubesageError as err:
+                log.error("kubesage: replacing a worker failed: %s", err)
+                return
+            if self._closed:
+                self._kill(worker)
+            else:
+                self._idle.put(worker)
+
+        self.replaced += 1
+        threading.Thread(target=run, daemon=True, name="kubesage-respawn").start()
+
+    def _kill(self, worker: _Worker) -> None:
+        with self._lock:
+            self._all.discard(worker)
+        if worker.process.is_alive():
+            worker.process.kill()
+        worker.process.join(5)
+        worker.conn.close()
+
+    def close(self) -> None:
+        self._closed = True
+        with self._lock:
+            workers = list(self._all)
+        for worker in workers:
+            self._kill(worker)
+        self._threads.shutdown(wait=False, cancel_futures=True)
+
+    # ------------------------------------------------------------ requests
+
+    @property
+    def pending(self) -> int:
+        return self._pending
+
+    async def run(self, op: str, *payload: Any) -> Any:
+        """Run `op` in a worker; raises PoolBusy, PoolTimeout or WorkerFailed."""
+        with self._lock:
+            if self._pending >= self.capacity:
+                raise PoolBusy(f"all {self.size} workers are busy and {self.capacity - self.size} requests wait")
+            self._pending += 1
+        try:
+            loop = asyncio.get_running_loop()
+            return await loop.run_in_executor(self._threads, self._call, op, payload, time.monotonic())
+        finally:
+            with self._lock:
+                self._pending -= 1
+
+    def _call(self, op: str, payload: tuple[Any, ...], started: float) -> Any:
+        end = started + self.deadline
+        try:
+            worker = self._idle.get(timeout=max(0.0, end - time.monotonic()))
+        except queue.Empty:
+            raise PoolBusy(f"no worker became free within {self.deadline:g} s") from None
+        try:
+            worker.conn.send((op, payload))
+            ready = worker.conn.poll(max(0.0, end - time.monotonic()))
+            reply = worker.conn.recv() if ready else None
+        except (EOFError, OSError):
+            self._kill(worker)
+            self._replace()
+            raise WorkerFailed("error", "the worker answering this request exited; it has been replaced") from None
+        if reply is None:
+            self._kill(worker)
+            self._replace()
+            raise PoolTimeout(f"the answer took longer than the {self.deadline:g} s deadline")
+        self._idle.put(worker)
+        kind, value = reply
+        if kind == "ok":
+            return value
+        message, status = value
+        raise WorkerFailed(kind, message, status)
