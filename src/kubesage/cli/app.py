@@ -10,9 +10,11 @@ import typer
 from typer.core import TyperGroup
 
 from kubesage import __version__
-from kubesage.cli import analyze, auth, cache, filters, kb, remediate, serve, snapshot
+from kubesage.cli import analyze, ask, auth, cache, filters, kb, remediate, serve, snapshot
 from kubesage.cli import eval as eval_cmd
 from kubesage.cli import mcp as mcp_cmd
+from kubesage.cli import migrate as migrate_cmd
+from kubesage.cli import operator as operator_cmd
 
 
 class _Group(TyperGroup):
@@ -75,6 +77,9 @@ app.add_typer(remediate.app, name="remediate")
 serve.register(app)
 eval_cmd.register(app)
 mcp_cmd.register(app)
+ask.register(app)
+operator_cmd.register(app)
+migrate_cmd.register(app)
 
 
 def main() -> None:
