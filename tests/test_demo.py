@@ -360,17 +360,16 @@ def test_owner_chains_are_consistent(snapshot: ClusterSnapshot) -> None:
 def test_core_failures_exact(default_run: Analysis) -> None:
     specs = all_specs()
     assert default_run.errors == []
-    checked = [name for name in CORE_EXPECTED if name in specs]
-    assert checked, "no core analyzer registered"
-    for name in checked:
+    # An unregistered analyzer fails here: its expectations are never silently dropped.
+    assert not set(CORE_EXPECTED) - set(specs), f"analyzers not registered: {sorted(set(CORE_EXPECTED) - set(specs))}"
+    for name in CORE_EXPECTED:
         assert _found(default_run, name) == CORE_EXPECTED[name], name
 
 
 def test_the_eight_required_failures(default_run: Analysis) -> None:
     specs = all_specs()
     needed = {"Pod", "Service", "Ingress", "PersistentVolumeClaim", "Job", "CronJob", "Node", "Deployment"}
-    if not needed <= set(specs):
-        pytest.skip(f"analyzers not registered yet: {sorted(needed - set(specs))}")
+    assert needed <= set(specs), f"analyzers not registered: {sorted(needed - set(specs))}"
     for analyzer, kind, name, text in REQUIRED:
         assert any(k == kind and n == name and t == text for k, n, _, t in _found(default_run, analyzer)), (name, text)
     assert len({kind for _, kind, _, _ in REQUIRED}) == 8
@@ -390,12 +389,10 @@ def test_healthy_noise_is_quiet(default_run: Analysis) -> None:
 def test_extra_analyzers_fire(default_run: Analysis) -> None:
     specs = all_specs()
     extras = [name for name, spec in specs.items() if spec.group == "extra"]
-    if not extras:
-        pytest.skip("no extra analyzer registered yet")
+    assert not set(EXTRA_EXPECTED) - set(extras), f"not registered: {sorted(set(EXTRA_EXPECTED) - set(extras))}"
     flagged = _flagged(default_run)
     for name, objects in EXTRA_EXPECTED.items():
-        if name in specs:
-            assert objects <= flagged.get(name, set()), name
+        assert objects <= flagged.get(name, set()), name
     firing = [name for name in extras if flagged.get(name)]
     assert len(firing) >= min(3, len(extras)), firing
 
@@ -403,13 +400,11 @@ def test_extra_analyzers_fire(default_run: Analysis) -> None:
 def test_lint_prints_hygiene_findings(snapshot: ClusterSnapshot, default_run: Analysis) -> None:
     specs = all_specs()
     lint = [name for name, spec in specs.items() if spec.group == "lint"]
-    if not lint:
-        pytest.skip("no lint analyzer registered yet")
+    assert not set(LINT_EXPECTED) - set(lint), f"not registered: {sorted(set(LINT_EXPECTED) - set(lint))}"
     linted = analyze_snapshot(snapshot, AnalyzeRequest(lint=True))
     flagged = _flagged(linted)
     for name, objects in LINT_EXPECTED.items():
-        if name in specs:
-            assert objects <= flagged.get(name, set()), name
+        assert objects <= flagged.get(name, set()), name
     assert all(flagged.get(name) for name in lint), [n for n in lint if not flagged.get(n)]
     # Lint adds findings; it does not change what the failure analyzers report.
     base = {(f.analyzer, r.kind, r.name, f.text) for r in default_run.results for f in r.error}

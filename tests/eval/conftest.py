@@ -5,12 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from eval_paths import GATE, QUESTIONS, SCENARIOS
+from eval_paths import GATE, QUESTIONS, SCENARIOS, TEST_QUESTIONS
 
 
 @pytest.fixture(scope="session")
 def full_report(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    """The full offline eval with the `kb` backend, in its own data dir (starter KB only)."""
+    """The full offline eval with the `kb` backend on the dev and the held-out test set, in its own
+    data dir (starter KB only). The test set's pinned hash is checked, as `kubesage eval --test` does."""
     from kubesage.eval.gate import check_gate, load_gate
     from kubesage.eval.runner import EvalOptions, run_eval
 
@@ -22,7 +23,8 @@ def full_report(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         mp.delenv(var, raising=False)
     try:
         gate = load_gate(GATE)
-        report = run_eval(EvalOptions(SCENARIOS, QUESTIONS, prices=gate.prices))
+        assert gate.test_set is not None and gate.test_set.path == TEST_QUESTIONS, "eval.toml must pin the test set"
+        report = run_eval(EvalOptions(SCENARIOS, QUESTIONS, TEST_QUESTIONS, gate.test_set.sha256, prices=gate.prices))
         report["gate"] = check_gate(report, gate.thresholds)
     finally:
         mp.undo()

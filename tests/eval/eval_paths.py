@@ -6,5 +6,6 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 SCENARIOS = ROOT / "benchmarks" / "scenarios"
-QUESTIONS = ROOT / "benchmarks" / "questions.yaml"
+QUESTIONS = ROOT / "benchmarks" / "questions-dev.yaml"
+TEST_QUESTIONS = ROOT / "benchmarks" / "questions-test.yaml"
 GATE = ROOT / "eval.toml"

@@ -29,7 +29,7 @@ def test_gate_failure_exits_1_naming_the_metric(tmp_path: Path) -> None:
     gate.write_text('[[gate]]\nmetric = "detection.recall"\nmax = -1\n\n[[gate]]\nmetric = "detection.found"\n'
                     "min = 1\n", encoding="utf-8")
     run = _kubesage("eval", "--scenarios", str(scen), "--questions", str(questions), "--gate", str(gate),
-                    "-o", str(tmp_path / "out"))
+                    "--test-questions", str(questions), "-o", str(tmp_path / "out"))
     assert run.returncode == 1
     last = run.stderr.strip().splitlines()[-1]
     assert last == "Error: eval gate failed: detection.recall=1.000 (needs <= -1)"
@@ -61,16 +61,16 @@ def test_baseline_deltas_flag_regressions(tmp_path: Path) -> None:
     assert first.returncode == 0, first.stderr
     baseline = _report(tmp_path / "base")
     # Pretend the earlier run was better at retrieval and found one more thing.
-    baseline["retrieval"]["overall"]["mrr"] = min(1.0, baseline["retrieval"]["overall"]["mrr"]) + 0.5
+    baseline["dev"]["retrieval"]["overall"]["mrr"] = min(1.0, baseline["dev"]["retrieval"]["overall"]["mrr"]) + 0.5
     baseline["detection"]["false_positives"] = 0
     (tmp_path / "base" / "report.json").write_text(json.dumps(baseline), encoding="utf-8")
     second = _kubesage("eval", *common, "--baseline", str(tmp_path / "base" / "report.json"),
                        "-o", str(tmp_path / "now"))
     assert second.returncode == 0, second.stderr
-    assert "REGRESSION" in second.stdout and "retrieval.overall.mrr" in second.stdout
-    assert "regressions against the baseline: retrieval.overall.mrr" in second.stderr
+    assert "REGRESSION" in second.stdout and "dev.retrieval.overall.mrr" in second.stdout
+    assert "regressions against the baseline: dev.retrieval.overall.mrr" in second.stderr
     report = _report(tmp_path / "now")
-    assert "retrieval.overall.mrr" in report["baseline"]["regressions"]
+    assert "dev.retrieval.overall.mrr" in report["baseline"]["regressions"]
     assert not any(r.startswith("detection") for r in report["baseline"]["regressions"])
 
 
@@ -102,7 +102,7 @@ def test_repeat_gives_pass_hat_k(tmp_path: Path) -> None:
     assert run.returncode == 0, run.stderr
     report = _report(tmp_path / "out")
     assert report["repeat"] == 3
-    assert all(len(a["passes"]) == 3 for a in report["answers"]["items"])
+    assert all(len(a["passes"]) == 3 for a in report["dev"]["answers"]["items"])
     # The offline kb backend is deterministic: Pass^3 equals pass@1.
-    assert report["answers"]["pass^k"] == report["answers"]["pass@1"]
+    assert report["dev"]["answers"]["pass^k"] == report["dev"]["answers"]["pass@1"]
     assert report["latency"]["answer"]["n"] == 3 * (4 + 2 + 2)

@@ -83,19 +83,23 @@ def test_eval_with_llm_backend_and_judge(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     report = json.loads((tmp_path / "out" / "report.json").read_text(encoding="utf-8"))
     assert report["backend"] == "localai" and report["model"] == "gpt-4o-mini"
-    assert report["answers"]["method"] == "judge"
-    assert report["answers"]["coverage"] == 1.0  # the judge said yes to every point
+    dev = report["dev"]
+    assert "test" not in report  # no --test: the held-out set is not run
+    assert dev["answers"]["method"] == "judge"
+    assert dev["answers"]["coverage"] == 1.0  # the judge said yes to every point
     usage = report["usage"]
     # Answer calls go upstream only when retrieval found something; refusals make no call.
-    answered_scenarios = sum(not a["refused"] for a in report["answers"]["items"])
-    refused_questions = [q for q in report["refusal"]["falsely_refused"] if q in ("en-001", "zh-001")]
-    answered = answered_scenarios + (2 - len(refused_questions)) + len(report["refusal"]["not_refused"])
+    items = dev["answers"]["items"]
+    answered_scenarios = sum(not a["refused"] for a in items if a["style"] == "scenario")
+    answered_questions = sum(not a["refused"] for a in items if a["style"] != "scenario")
+    answered = answered_scenarios + answered_questions + len(dev["refusal"]["not_refused"])
     assert answered_scenarios == 4  # both scenarios, both languages
     assert usage["llm_calls"] == answered
     assert usage["prompt_tokens"] == 1000 * usage["llm_calls"]
     assert usage["cost_usd"] == pytest.approx(usage["llm_calls"] * (1000 * 0.15 + 200 * 0.60) / 1e6)
     judge_usage = usage["judge"]
-    assert judge_usage["llm_calls"] == sum(not a["refused"] for a in report["answers"]["items"])
+    # The judge grades answers that have points (the scenario prompts; these dev questions have none).
+    assert judge_usage["llm_calls"] == sum(not a["refused"] and bool(a["points"]) for a in items)
     judge_prompts = [r for r in server.requests if "You grade answers" in r["body"]["messages"][-1]["content"]]
     assert len(judge_prompts) == judge_usage["llm_calls"]
     answer_prompts = [r["body"]["messages"][-1]["content"] for r in server.requests if r not in judge_prompts]

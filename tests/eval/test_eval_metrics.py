@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pytest
 
-from kubesage.eval import metrics
+from kubesage.eval import metrics, text
 from kubesage.eval.scenarios import Expectation
 
 
@@ -64,12 +65,12 @@ def test_name_matching_rules() -> None:
 
 def test_point_matching_substring_keywords_and_chinese() -> None:
     answer = "The Pod is OOMKilled: raise limits.memory, the container's memory LIMIT is too low."
-    assert metrics.point_matched(("oomkilled",), answer)
-    assert metrics.point_matched(("memory limit",), answer)  # keyword set, not a substring
-    assert not metrics.point_matched(("readiness probe",), answer)
+    assert text.point_matched(("oomkilled",), answer)
+    assert text.point_matched(("memory limit",), answer)  # keyword set, not a substring
+    assert not text.point_matched(("readiness probe",), answer)
     zh = "容器超過記憶體限制，被核心終止。"
-    assert metrics.point_matched(("記憶體限制",), zh)
-    assert metrics.point_matched(("ＯＯＭ", "記憶體限制"), zh)  # full-width folds; any alternative
+    assert text.point_matched(("記憶體限制",), zh)
+    assert text.point_matched(("ＯＯＭ", "記憶體限制"), zh)  # full-width folds; any alternative
     assert metrics.coverage([("oomkilled",), ("readiness",), ("memory limit",), ("137",)], answer) == 0.5
 
 
@@ -89,6 +90,30 @@ def test_citation_correctness() -> None:
     assert not metrics.citation_correct(["kb/pull"], ["kb/oom", "kb/pull"], reasons, ["OOMKilled"])
     assert not metrics.citation_correct(["kb/other"], ["kb/oom"], reasons, ["OOMKilled"])  # not retrieved
     assert not metrics.citation_correct([], ["kb/oom"], reasons, ["OOMKilled"])
+    # An expected runbook (by doc id or last path segment) is a correct citation too.
+    assert metrics.citation_correct(["kb/pull"], ["kb/pull"], reasons, ["OOMKilled"], ["pull"])
+    assert metrics.first_runbook_rank(["a", "kb/oomkilled", "b"], ["oomkilled"]) == 2
+    assert metrics.first_runbook_rank(["a"], ["oomkilled"]) is None
+
+
+def test_echoing_the_question_is_not_grounded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The question is never evidence: an answer that repeats a chat question is judged against
+    the retrieved documents only, and they do not repeat the user's own words."""
+    from eval_paths import TEST_QUESTIONS
+
+    from kubesage.config import Config
+    from kubesage.eval.runner import EchoBackend, RetrievalCorpus, _ask, _question_items
+    from kubesage.eval.scenarios import load_questions
+
+    for var in ("XDG_CONFIG_HOME", "XDG_CACHE_HOME", "XDG_DATA_HOME"):
+        monkeypatch.setenv(var, str(tmp_path / var))
+    corpus = RetrievalCorpus.open(Config(), None)
+    chat = [q for q in load_questions(TEST_QUESTIONS).in_scope if q.style == "chat" and q.lang == "zh"][:10]
+    runs = [_ask(EchoBackend(), corpus, item, None) for item in _question_items(chat)]
+    assert all(r.coverage == 0.0 and not r.citation_ok and not r.refused for r in runs)
+    grounded = [r.grounded for r in runs if r.grounded is not None]
+    assert grounded and sum(grounded) / len(grounded) < 0.5
+    assert all(metrics.groundedness(q.text, q.text) == 1.0 for q in chat)  # what counting it would give
 
 
 def test_percentiles_and_latency_summary() -> None:
@@ -113,8 +138,8 @@ def test_cost_estimate() -> None:
 
 
 def test_content_tokens_drop_stopwords_and_split_cjk() -> None:
-    assert metrics.content_tokens("The pod is in CrashLoopBackOff") == ["pod", "crashloopbackoff"]
-    assert metrics.content_tokens("記憶體") == ["記憶", "憶體"]
+    assert text.content_tokens("The pod is in CrashLoopBackOff") == ["pod", "crashloopbackoff"]
+    assert text.content_tokens("記憶體") == ["記憶", "憶體"]
 
 
 def test_backend_specific_threshold_replaces_the_general_one() -> None:

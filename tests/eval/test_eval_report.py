@@ -14,19 +14,26 @@ from kubesage.eval.report import markdown_summary, write_reports
 
 NUM = (int, float)
 # dotted path -> type(s) every report carries
-SCHEMA: dict[str, Any] = {
-    "schema": str, "created": str, "duration_s": NUM, "backend": str, "model": str, "repeat": int,
-    "inputs.scenario_count": int, "inputs.question_count": int, "inputs.out_of_scope_count": int,
-    "detection.recall": NUM, "detection.precision": NUM, "detection.false_positives": int,
-    "detection.expected": int, "detection.found": int, "detection.by_category": dict, "detection.items": list,
+_PER_SET: dict[str, Any] = {
     "retrieval.depth": int, "retrieval.overall.hit@1": NUM, "retrieval.overall.hit@3": NUM,
     "retrieval.overall.mrr": NUM, "retrieval.by_language.en.hit@3": NUM, "retrieval.by_language.zh.hit@3": NUM,
-    "retrieval.misses": list,
+    "retrieval.by_style": dict, "retrieval.misses": list,
     "answers.coverage": NUM, "answers.citation_correctness": NUM, "answers.groundedness": NUM,
     "answers.method": str, "answers.pass@1": NUM, "answers.pass^k": NUM, "answers.by_language.en.coverage": NUM,
-    "answers.by_language.zh.coverage": NUM, "answers.items": list,
+    "answers.by_language.zh.coverage": NUM, "answers.by_style": dict, "answers.items": list,
     "refusal.accuracy": NUM, "refusal.false_refusal_rate": NUM, "refusal.out_of_scope": int,
-    "refusal.not_refused": list, "refusal.falsely_refused": list,
+    "refusal.by_language.zh.false_refusal_rate": NUM, "refusal.not_refused": list, "refusal.falsely_refused": list,
+}
+SCHEMA: dict[str, Any] = {
+    "schema": str, "created": str, "duration_s": NUM, "backend": str, "model": str, "repeat": int,
+    "inputs.scenario_count": int, "inputs.sets.dev.question_count": int, "inputs.sets.dev.out_of_scope_count": int,
+    "inputs.sets.test.question_count": int, "inputs.sets.test.sha256": str,
+    "detection.recall": NUM, "detection.precision": NUM, "detection.false_positives": int,
+    "detection.expected": int, "detection.found": int, "detection.by_category": dict, "detection.items": list,
+    **{f"{name}.{path}": typ for name in ("dev", "test") for path, typ in _PER_SET.items()},
+    "test.retrieval.runbook.hit@3": NUM, "test.answers.within_length_budget": NUM,
+    "sanity.echo.dev.coverage": NUM, "sanity.echo.test.coverage": NUM, "sanity.echo.test.groundedness": NUM,
+    "sanity.echo.test.pass@1": NUM,
     "latency.analysis.p50_ms": NUM, "latency.analysis.p95_ms": NUM, "latency.retrieval.p95_ms": NUM,
     "latency.answer.p50_ms": NUM, "latency.answer.p95_ms": NUM, "latency.answer_histogram": list,
     "usage.llm_calls": int, "usage.prompt_tokens": int, "usage.completion_tokens": int, "usage.cost_usd": NUM,
@@ -46,15 +53,21 @@ def test_report_json_schema(full_report: dict[str, Any]) -> None:
     for path, typ in SCHEMA.items():
         value = _get(full_report, path)
         assert isinstance(value, typ) and not (typ is int and isinstance(value, bool)), (path, value)
-    assert full_report["schema"] == "kubesage.eval/v1"
+    assert full_report["schema"] == "kubesage.eval/v2"
     assert full_report["backend"] == "kb" and full_report["usage"]["cost_usd"] == 0.0
     for cat in full_report["detection"]["by_category"].values():
         assert set(cat) >= {"recall", "precision", "found", "expected", "false_positives"}
     item = full_report["detection"]["items"][0]
     assert set(item) >= {"scenario", "category", "found", "missed", "false_positives", "unexpected", "latency_ms"}
-    answer = full_report["answers"]["items"][0]
-    assert set(answer) >= {"scenario", "lang", "coverage", "points", "citation_ok", "groundedness", "cited", "answer"}
-    assert len(full_report["answers"]["items"]) == 2 * full_report["inputs"]["scenario_count"]
+    answer = full_report["dev"]["answers"]["items"][0]
+    assert set(answer) >= {"id", "lang", "style", "coverage", "points", "citation_ok", "groundedness", "cited",
+                           "answer"}
+    inputs = full_report["inputs"]
+    # dev: each scenario in both languages, then every in-scope dev question; test: its questions only.
+    assert len(full_report["dev"]["answers"]["items"]) == (2 * inputs["scenario_count"]
+                                                            + inputs["sets"]["dev"]["question_count"])
+    assert len(full_report["test"]["answers"]["items"]) == inputs["sets"]["test"]["question_count"]
+    assert not any(a["style"] == "scenario" for a in full_report["test"]["answers"]["items"])
     assert sum(b["count"] for b in full_report["latency"]["answer_histogram"]) == full_report["latency"]["answer"]["n"]
     json.dumps(full_report)  # serialisable as is
 
@@ -78,12 +91,24 @@ def test_html_is_self_contained_with_charts(full_report: dict[str, Any]) -> None
     for cat in full_report["detection"]["by_category"]:
         assert f">{cat}<" in page
     assert "hit@3" in page and "answer latency" in page
+    assert "Dev and held-out test, side by side" in page and "echo baseline" in page
+
+
+def test_summary_puts_dev_and_test_side_by_side(full_report: dict[str, Any]) -> None:
+    md = markdown_summary(full_report)
+    assert "## Dev and held-out test, side by side" in md
+    assert "| metric | dev | test |" in md
+    coverage_row = next(line for line in md.splitlines() if line.startswith("| answer coverage |"))
+    dev, test = (float(x) for x in coverage_row.strip("|").split("|")[1:3])
+    assert dev == pytest.approx(full_report["dev"]["answers"]["coverage"], abs=1e-3)
+    assert test == pytest.approx(full_report["test"]["answers"]["coverage"], abs=1e-3)
+    assert "| echo baseline: coverage |" in md
 
 
 def test_untrusted_text_is_escaped(full_report: dict[str, Any]) -> None:
     report = json.loads(json.dumps(full_report))
     evil = '<img src=x onerror=alert(1)><script>alert("x")</script>'
-    report["answers"]["items"][0]["answer"] = evil
+    report["test"]["answers"]["items"][0]["answer"] = evil
     report["detection"]["items"][0]["missed"] = [evil]
     page = render_html(report)
     assert "<script>" not in page and "<img" not in page

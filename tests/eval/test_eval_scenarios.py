@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from collections import Counter
 from pathlib import Path
 
@@ -150,3 +151,39 @@ def test_question_file_errors(tmp_path: Path) -> None:
                  "- {id: a, lang: en, text: again, out_of_scope: true}\n", encoding="utf-8")
     with pytest.raises(KubesageError, match="duplicate id 'a'"):
         load_questions(p, VOCAB)
+
+
+def test_answer_points_must_say_more_than_the_question(tmp_path: Path) -> None:
+    """A coverage point an answer could meet by repeating the question is rejected at load time,
+    in question files and in scenarios alike."""
+    p = tmp_path / "q.yaml"
+    ok = {"id": "a", "lang": "en", "text": "Pod killed with exit code 137", "reasons": ["OOMKilled"],
+          "points": [["limits.memory", "memory limit"]]}
+    p.write_text(yaml.safe_dump({"questions": [ok]}), encoding="utf-8")
+    (q,) = load_questions(p, VOCAB).in_scope
+    assert q.points == (("limits.memory", "memory limit"),)
+    for point, bad in ((["137", "limits.memory"], "'137'"),  # one echoed alternative is enough
+                       (["killed pod"], "'killed pod'"),  # every term occurs in the question
+                       (["Exit Code"], "'Exit Code'")):  # case and spacing do not hide it
+        p.write_text(yaml.safe_dump({"questions": [{**ok, "points": [point]}]}), encoding="utf-8")
+        with pytest.raises(KubesageError, match=f"answer point {bad} is satisfied by the question's own words"):
+            load_questions(p, VOCAB)
+    data = yaml.safe_load((SCENARIOS / "07-oom-jvm-heap" / EXPECTED_FILE).read_text(encoding="utf-8"))
+    data["answer_points"] = [["OOMKilled"]]  # the scenario's question says OOMKilled
+    d = tmp_path / "07-x"
+    shutil.copytree(SCENARIOS / "07-oom-jvm-heap", d)
+    (d / EXPECTED_FILE).write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(KubesageError, match="satisfied by the question's own words"):
+        load_scenario(d, VOCAB)
+
+
+def test_question_fields_are_checked(tmp_path: Path) -> None:
+    p = tmp_path / "q.yaml"
+    for item, message in (
+        ({"id": "a", "lang": "en", "text": "x", "reasons": ["OOMKilled"], "style": "poem"}, "style must be one of"),
+        ({"id": "a", "lang": "en", "text": "x", "reasons": ["OOMKilled"], "answer": "y"}, "unknown field 'answer'"),
+        ({"id": "a", "lang": "en", "text": "x", "out_of_scope": True, "points": [["y"]]}, "has no reasons"),
+    ):
+        p.write_text(yaml.safe_dump({"questions": [item]}), encoding="utf-8")
+        with pytest.raises(KubesageError, match=message):
+            load_questions(p, VOCAB)

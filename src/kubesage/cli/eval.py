@@ -33,7 +33,13 @@ def eval_command(
         Path | None, typer.Option("--scenarios", help="Scenario directory (default benchmarks/scenarios).")
     ] = None,
     questions: Annotated[
-        Path | None, typer.Option("--questions", help="Question set (default benchmarks/questions.yaml).")
+        Path | None, typer.Option("--questions", help="Dev question set (default benchmarks/questions-dev.yaml).")
+    ] = None,
+    test: Annotated[
+        bool, typer.Option("--test", help="Also run the held-out test set (eval.toml [test_set]) and apply the gate.")
+    ] = False,
+    test_questions: Annotated[
+        Path | None, typer.Option("--test-questions", help="Held-out test set file (implies --test).")
     ] = None,
     backend: Annotated[str, typer.Option("--backend", "-b", help="Backend that writes answers (default kb).")] = "kb",
     judge: Annotated[
@@ -47,7 +53,7 @@ def eval_command(
     gate: Annotated[Path | None, typer.Option("--gate", help="Thresholds file (default eval.toml).")] = None,
     kb: Annotated[str | None, typer.Option("--kb", help="Knowledge base directory (default: configured).")] = None,
 ) -> None:
-    """Measure detection, retrieval, answers and refusals offline; exit 1 when the gate fails."""
+    """Measure detection, retrieval, answers and refusals offline; with --test, exit 1 when the gate fails."""
     from rich.markdown import Markdown
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -69,9 +75,15 @@ def eval_command(
     else:
         warn(f"{gate_path} not found: no thresholds, the gate is skipped")
     base = load_baseline(baseline) if baseline else None
+    pin = gate_config.test_set if gate_config else None
+    test_file = test_questions
+    if test and test_file is None:
+        test_file = pin.path if pin else default_path("benchmarks/questions-test.yaml")
     options = EvalOptions(
         scenarios_dir=scenarios or default_path("benchmarks/scenarios"),
-        questions_file=questions or default_path("benchmarks/questions.yaml"),
+        questions_file=questions or default_path("benchmarks/questions-dev.yaml"),
+        test_questions_file=test_file,
+        test_sha256=pin.sha256 if pin else None,
         backend=backend,
         judge=judge,
         repeat=repeat,
@@ -82,13 +94,15 @@ def eval_command(
     columns = (TextColumn("{task.description:<10}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=err(), transient=True) as progress:
         report: dict[str, Any] = run_eval(options, config, _Bar(progress))
-    if gate_config is not None and gate_config.thresholds:
+    if gate_config is not None and gate_config.thresholds and test_file is not None:
         report["gate"] = check_gate(report, gate_config.thresholds)
     if base is not None:
         report["baseline"] = compare(report, base)
     json_path, html_path = write_reports(report, output)
     out().print(Markdown(markdown_summary(report)))
     err().print(f"Report: {json_path} and {html_path}")
+    if test_file is None and gate_config is not None and gate_config.thresholds:
+        warn("dev set only: the gate reads the held-out test set; run with --test to apply it")
     regressions = (report.get("baseline") or {}).get("regressions") or []
     if regressions:
         warn(f"regressions against the baseline: {', '.join(regressions)}")

@@ -9,12 +9,8 @@ from typing import Any
 from kubesage.errors import KubesageError
 from kubesage.eval.gate import metric_value
 
-# (dotted metric, +1 when higher is better / -1 when lower is better, kind)
 # kind: "ratio" (0..1, absolute tolerance), "count" (any increase/decrease), "latency"/"cost" (relative).
-TRACKED: tuple[tuple[str, int, str], ...] = (
-    ("detection.recall", 1, "ratio"),
-    ("detection.precision", 1, "ratio"),
-    ("detection.false_positives", -1, "count"),
+_PER_SET: tuple[tuple[str, int, str], ...] = (
     ("retrieval.overall.hit@1", 1, "ratio"),
     ("retrieval.overall.hit@3", 1, "ratio"),
     ("retrieval.overall.mrr", 1, "ratio"),
@@ -26,12 +22,20 @@ TRACKED: tuple[tuple[str, int, str], ...] = (
     ("answers.pass^k", 1, "ratio"),
     ("refusal.accuracy", 1, "ratio"),
     ("refusal.false_refusal_rate", -1, "ratio"),
+)
+TRACKED: tuple[tuple[str, int, str], ...] = (
+    ("detection.recall", 1, "ratio"),
+    ("detection.precision", 1, "ratio"),
+    ("detection.false_positives", -1, "count"),
+    *((f"{name}.{metric}", direction, kind) for name in ("dev", "test") for metric, direction, kind in _PER_SET),
     ("latency.answer.p50_ms", -1, "latency"),
     ("latency.answer.p95_ms", -1, "latency"),
     ("latency.analysis.p95_ms", -1, "latency"),
     ("usage.llm_calls", -1, "count"),
     ("usage.cost_usd", -1, "cost"),
 )
+"""(dotted metric, +1 when higher is better / -1 when lower is better, kind); a metric absent from
+either report (e.g. `test.` when one run had no --test) is skipped."""
 RATIO_TOLERANCE = 0.005
 RELATIVE_TOLERANCE = 0.25
 LATENCY_FLOOR_MS = 50.0

@@ -1,13 +1,18 @@
-"""`eval.toml`: the CI gate's thresholds and the per-model price table."""
+"""`eval.toml`: the CI gate's thresholds, the pinned held-out test set and the per-model price table.
+
+The gate reads only the held-out test set: a threshold on a `dev.` or `sanity.` metric is
+rejected when the file is loaded."""
 
 from __future__ import annotations
 
+import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from kubesage.errors import KubesageError
+from kubesage.eval.format import dig
 
 
 @dataclass(frozen=True)
@@ -33,9 +38,33 @@ class Threshold:
 
 
 @dataclass(frozen=True)
+class TestSetPin:
+    path: Path
+    """The held-out question set (relative paths in eval.toml resolve against its directory)."""
+    sha256: str
+
+
+@dataclass(frozen=True)
 class GateConfig:
     thresholds: tuple[Threshold, ...]
     prices: dict[str, tuple[float, float]]
+    test_set: TestSetPin | None = None
+
+
+_NOT_GATED = ("dev.", "sanity.")
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+
+
+def _test_set(data: Any, path: Path) -> TestSetPin | None:
+    if data is None:
+        return None
+    where = f"{path}: test_set"
+    if not isinstance(data, dict) or not isinstance(data.get("path"), str) or not data["path"].strip():
+        raise KubesageError(f"{where}: needs `path` (the held-out question file) and `sha256`")
+    digest = data.get("sha256")
+    if not isinstance(digest, str) or not _SHA256.fullmatch(digest.lower()):
+        raise KubesageError(f"{where}.sha256: must be 64 hex digits")
+    return TestSetPin((path.parent / data["path"]).resolve(), digest.lower())
 
 
 def _number(value: Any, where: str) -> float:
@@ -58,6 +87,9 @@ def load_gate(path: Path) -> GateConfig:
         where = f"{path}: gate[{i}]"
         if not isinstance(entry, dict) or not isinstance(entry.get("metric"), str):
             raise KubesageError(f"{where}: needs a `metric`")
+        if entry["metric"].startswith(_NOT_GATED):
+            raise KubesageError(f"{where}: {entry['metric']} is not gated: the gate reads only the held-out "
+                                "test set (`test.` metrics), detection, latency and duration")
         has_min, has_max = "min" in entry, "max" in entry
         if has_min == has_max:
             raise KubesageError(f"{where}: give exactly one of `min` or `max`")
@@ -76,17 +108,12 @@ def load_gate(path: Path) -> GateConfig:
             raise KubesageError(f"{path}: cost.{model} must be {{input = ..., output = ...}}")
         prices[model] = (_number(price.get("input"), f"{path}: cost.{model}.input"),
                          _number(price.get("output"), f"{path}: cost.{model}.output"))
-    return GateConfig(tuple(thresholds), prices)
+    return GateConfig(tuple(thresholds), prices, _test_set(data.get("test_set"), path))
 
 
 def metric_value(report: dict[str, Any], path: str) -> Any:
     """The value at a dotted path (keys may contain `@`, `^`), or None when absent."""
-    node: Any = report
-    for key in path.split("."):
-        if not isinstance(node, dict) or key not in node:
-            return None
-        node = node[key]
-    return node
+    return dig(report, path)
 
 
 def check_gate(report: dict[str, Any], thresholds: tuple[Threshold, ...]) -> dict[str, Any]:

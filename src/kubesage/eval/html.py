@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from html import escape
 from typing import Any
 
-from kubesage.eval.report import fmt
+from kubesage.eval.format import SETS, dig, fmt, side_by_side
 
 _CSS = """
 body{font-family:-apple-system,"Segoe UI",Roboto,"Noto Sans TC","Noto Sans CJK TC",sans-serif;margin:24px;
@@ -132,35 +132,71 @@ def _card(label: str, value: Any, good: bool | None = None) -> str:
     return f'<div class="card"><b{cls}>{_e(value)}</b><span>{_e(label)}</span></div>'
 
 
+def _set_sections(name: str, section: dict[str, Any]) -> list[str]:
+    ret, ans, ref = section["retrieval"], section["answers"], section["refusal"]
+    label = "held-out test" if name == "test" else name
+    out = [f"<h2>Retrieval misses, {_e(label)} ({len(ret['misses'])})</h2>" + _table(
+        ["id", "lang", "question", "expected", "rank", "top documents"],
+        [[m["id"], m["lang"], m["text"], ", ".join(m["expected"]), m["rank"],
+          ", ".join(t["doc_id"] for t in m["top"])] for m in ret["misses"]])]
+    out.append(f"<h2>Answers, {_e(label)}</h2>" + _table(
+        ["id", "lang", "style", "coverage", "citation ok", "grounded", "refused", "answer"],
+        [[a["id"], a["lang"], a["style"], a["coverage"], a["citation_ok"], a["groundedness"], a["refused"],
+          _Raw(f"<pre>{_e(a['answer'])}</pre>")] for a in ans["items"]], numeric=(3, 5)))
+    out.append(f"<h2>Refusals, {_e(label)}</h2>" + _table(
+        ["out-of-scope", "accuracy", "not refused", "false-refusal rate", "falsely refused"],
+        [[ref["out_of_scope"], ref["accuracy"], ", ".join(ref["not_refused"]) or "none",
+          ref["false_refusal_rate"], ", ".join(ref["falsely_refused"]) or "none"]]))
+    return out
+
+
 def render_html(report: dict[str, Any]) -> str:
-    det, ret, ans, ref = report["detection"], report["retrieval"], report["answers"], report["refusal"]
-    lat, usage, gate = report["latency"], report["usage"], report.get("gate")
+    det, lat, usage, gate = report["detection"], report["latency"], report["usage"], report.get("gate")
+    sets = [name for name in SETS if name in report]
+    main = sets[-1]  # the held-out test set when it ran
     status = ""
     if gate:
         failed = ", ".join(gate["failed"])
         status = ('<p class="ok"><b>Gate passed</b></p>' if gate["passed"] else
                   f'<p class="bad"><b>Gate failed:</b> {_e(failed)}</p>')
+    elif main != "test":
+        status = '<p class="muted">Dev set only: the gate reads the held-out test set (<code>--test</code>).</p>'
+    ret, ans, ref = report[main]["retrieval"], report[main]["answers"], report[main]["refusal"]
+    echo = dig(report, f"sanity.echo.{main}") or {}
     cards = "".join([
         _card("detection recall", det["recall"], det["recall"] >= 0.95),
         _card("false positives", det["false_positives"], det["false_positives"] == 0),
         _card("precision", det["precision"]),
-        *(_card(f"hit@3 ({lang})", s["hit@3"], s["hit@3"] >= 0.9) for lang, s in ret["by_language"].items()),
-        _card("refusal accuracy", ref["accuracy"], ref["accuracy"] >= 1.0),
-        _card("answer coverage", ans["coverage"]),
+        *(_card(f"{main} hit@3 ({lang})", s["hit@3"]) for lang, s in ret["by_language"].items()),
+        _card(f"{main} refusal accuracy", ref["accuracy"]),
+        _card(f"{main} false refusals", ref["false_refusal_rate"]),
+        _card(f"{main} answer coverage", ans["coverage"]),
+        _card(f"echo baseline coverage ({main})", echo.get("coverage")),
         _card("p95 answer ms", lat["answer"]["p95_ms"]),
         _card("est. cost USD", usage["cost_usd"]),
     ])
     cat_rows = [(cat, s["recall"], f"{s['found']}/{s['expected']}") for cat, s in det["by_category"].items()]
-    lang_groups = [(lang, [("hit@1", s["hit@1"]), ("hit@3", s["hit@3"]), ("MRR", s["mrr"])])
-                   for lang, s in ret["by_language"].items()]
+    langs = sorted({lang for name in sets for lang in report[name]["retrieval"]["by_language"]})
+    lang_groups = [(lang, [(name, dig(report[name], f"retrieval.by_language.{lang}.hit@3") or 0.0) for name in sets])
+                   for lang in langs]
+    answer_groups = [(label, [*((name, dig(report[name], f"answers.{key}") or 0.0) for name in sets),
+                              (f"echo ({main})", echo.get(key) or 0.0)])
+                     for label, key in (("coverage", "coverage"), ("citations", "citation_correctness"),
+                                        ("grounded", "groundedness"), ("pass@1", "pass@1"))]
     charts = (
         f'<div class="charts"><figure><figcaption>Detection recall by category</figcaption>'
         f"{bar_chart(cat_rows, threshold=0.95)}</figure>"
-        f"<figure><figcaption>Retrieval by language (top {ret['depth']})</figcaption>{grouped_bars(lang_groups)}"
-        f"</figure><figure><figcaption>Answer latency</figcaption>{histogram_chart(lat['answer_histogram'])}"
+        f"<figure><figcaption>Retrieval hit@3 by language, {' vs '.join(sets)}</figcaption>"
+        f"{grouped_bars(lang_groups)}</figure>"
+        f"<figure><figcaption>Answers: {' vs '.join(sets)} vs the echo baseline</figcaption>"
+        f"{grouped_bars(answer_groups)}</figure>"
+        f"<figure><figcaption>Answer latency</figcaption>{histogram_chart(lat['answer_histogram'])}"
         "</figure></div>"
     )
-    sections = [f"<h2>Overview</h2>{status}<div class=\"cards\">{cards}</div>{charts}"]
+    header, rows = side_by_side(report)
+    sections = [f"<h2>Overview</h2>{status}<div class=\"cards\">{cards}</div>{charts}",
+                "<h2>Dev and held-out test, side by side</h2>"
+                + _table(header, rows, numeric=tuple(range(1, len(header))))]
     if gate:
         sections.append("<h2>Gate (eval.toml)</h2>" + _table(
             ["metric", "value", "threshold", "result"],
@@ -179,18 +215,8 @@ def render_html(report: dict[str, Any]) -> str:
         [[it["scenario"], it["category"], it["results"], len(it["found"]),
           _Raw("<br>".join(_e(m) for m in it["missed"])), _Raw("<br>".join(_e(m) for m in it["false_positives"])),
           _Raw("<br>".join(_e(m) for m in it["unexpected"]))] for it in det["items"]], numeric=(2, 3)))
-    sections.append(f"<h2>Retrieval misses ({len(ret['misses'])})</h2>" + _table(
-        ["id", "lang", "question", "expected", "rank", "top documents"],
-        [[m["id"], m["lang"], m["text"], ", ".join(m["expected"]), m["rank"],
-          ", ".join(t["doc_id"] for t in m["top"])] for m in ret["misses"]]))
-    sections.append("<h2>Answers</h2>" + _table(
-        ["scenario", "lang", "coverage", "citation ok", "grounded", "refused", "answer"],
-        [[a["scenario"], a["lang"], a["coverage"], a["citation_ok"], a["groundedness"], a["refused"],
-          _Raw(f"<pre>{_e(a['answer'])}</pre>")] for a in ans["items"]], numeric=(2, 4)))
-    sections.append("<h2>Refusals</h2>" + _table(
-        ["out-of-scope", "accuracy", "not refused", "false-refusal rate", "falsely refused"],
-        [[ref["out_of_scope"], ref["accuracy"], ", ".join(ref["not_refused"]) or "none",
-          ref["false_refusal_rate"], ", ".join(ref["falsely_refused"]) or "none"]]))
+    for name in sets:
+        sections += _set_sections(name, report[name])
     sections.append("<h2>Latency and usage</h2>" + _table(
         ["stage", "n", "p50 ms", "p95 ms", "max ms"],
         [[k, lat[k]["n"], lat[k]["p50_ms"], lat[k]["p95_ms"], lat[k]["max_ms"]] for k in ("analysis", "retrieval",
@@ -200,8 +226,9 @@ def render_html(report: dict[str, Any]) -> str:
         [[usage["backend"], usage["model"], usage["llm_calls"], usage["prompt_tokens"], usage["completion_tokens"],
           usage["cost_usd"]]], numeric=(2, 3, 4, 5)))
     title = f"kubesage eval: {report['backend']} ({report['model']})"
-    meta = (f"{report['created']} · {report['inputs']['scenario_count']} scenarios · "
-            f"{report['inputs']['question_count']} questions · {report['inputs']['out_of_scope_count']} out-of-scope "
+    counts = " · ".join(f"{name}: {report['inputs']['sets'][name]['question_count']} questions, "
+                        f"{report['inputs']['sets'][name]['out_of_scope_count']} out-of-scope" for name in sets)
+    meta = (f"{report['created']} · {report['inputs']['scenario_count']} scenarios · {counts} "
             f"· repeat {report['repeat']} · {report['duration_s']:.1f} s")
     return (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'

@@ -12,7 +12,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from kubesage.eval.scenarios import AnswerPoint
+from kubesage.eval.text import AnswerPoint
 from kubesage.llm.base import Backend, CompletionRequest
 
 PROMPT = """You grade answers of a Kubernetes troubleshooting assistant.

@@ -7,70 +7,14 @@ checked against a hand-computed example (tests/eval/test_metrics.py).
 from __future__ import annotations
 
 import math
-import re
-import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from kubesage.eval.scenarios import AnswerPoint, Expectation
-
-# -- text normalisation ------------------------------------------------------------------
-
-_WORD = re.compile(r"[a-z0-9][a-z0-9_.:/-]*[a-z0-9]|[a-z0-9]")
-_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
-_STOPWORD_TEXT = (
-    "a an the and or of to in on for is are was were be been it its this that these those with by as at from "
-    "not no can cannot will would should could do does did has have had you your we our they their there then "
-    "than if so but into out up down when what why how which who all any each more most such only own same "
-    "very just also may might must shall"
-)
-_STOPWORDS = frozenset(_STOPWORD_TEXT.split())
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|[。！？；]\s*|\n+")
-
-
-def normalize(text: str) -> str:
-    """NFKC (full-width -> ASCII), case-folded, whitespace collapsed."""
-    return " ".join(unicodedata.normalize("NFKC", text).casefold().split())
-
-
-def content_tokens(text: str) -> list[str]:
-    """Words (minus stopwords) and CJK bigrams (single characters for one-character runs)."""
-    norm = normalize(text)
-    out = [w for w in _WORD.findall(norm) if w not in _STOPWORDS]
-    for run in _CJK.findall(norm):
-        if len(run) == 1:
-            out.append(run)
-        else:
-            out.extend(run[i : i + 2] for i in range(len(run) - 1))
-    return out
-
-
-def sentences(text: str) -> list[str]:
-    """Answer sentences: split on sentence punctuation (ASCII and CJK) and line breaks."""
-    parts = (p.strip(" \t-*#>|") for p in _SENTENCE_END.split(text))
-    return [p for p in parts if p]
-
+from kubesage.eval.scenarios import Expectation
+from kubesage.eval.text import AnswerPoint, content_tokens, point_matched, sentences
 
 # -- answers ---------------------------------------------------------------------------
-
-
-def point_matched(point: AnswerPoint, answer: str) -> bool:
-    """True when any alternative appears in the answer: as a normalised substring, or as a
-    keyword set (every content token of the alternative occurs in the answer)."""
-    norm = normalize(answer)
-    answer_tokens: set[str] | None = None
-    for alt in point:
-        alt_norm = normalize(alt)
-        if alt_norm and alt_norm in norm:
-            return True
-        alt_tokens = set(content_tokens(alt))
-        if len(alt_tokens) > 1:
-            if answer_tokens is None:
-                answer_tokens = set(content_tokens(answer))
-            if alt_tokens <= answer_tokens:
-                return True
-    return False
 
 
 def coverage(points: Sequence[AnswerPoint], answer: str) -> float:
@@ -85,11 +29,16 @@ _ANSWER_LABELS = frozenset({"error", "solution", "verify", "sources", "source", 
 
 def groundedness(answer: str, evidence: str, support: float = 0.6) -> float | None:
     """Share of answer sentences whose content tokens are mostly (>= `support`) present in
-    the evidence (the retrieved/cited text plus the findings the question carried).
+    the evidence: the text of the cited and retrieved documents. The question is never
+    evidence, so an answer that repeats it is not grounded by doing so.
 
     Sentences with fewer than 2 content tokens (headings, bullets) are not judged; None when
     no sentence is judged (e.g. a refusal)."""
-    evidence_tokens = set(content_tokens(evidence))
+    return groundedness_in(answer, set(content_tokens(evidence)), support)
+
+
+def groundedness_in(answer: str, evidence_tokens: set[str] | frozenset[str], support: float = 0.6) -> float | None:
+    """`groundedness` against the evidence's content tokens, computed once by the caller."""
     judged = supported = 0
     for sentence in sentences(answer):
         # Step numbers and the answer's own labels ("Solution: 1.") are layout, not claims.
@@ -103,17 +52,23 @@ def groundedness(answer: str, evidence: str, support: float = 0.6) -> float | No
 
 
 def citation_correct(
-    cited: Sequence[str], retrieved: Iterable[str], doc_reasons: dict[str, frozenset[str]], expected: Iterable[str]
+    cited: Sequence[str],
+    retrieved: Iterable[str],
+    doc_reasons: dict[str, frozenset[str]],
+    expected: Iterable[str],
+    runbooks: Iterable[str] = (),
 ) -> bool:
     """Cited documents are a non-empty subset of the retrieved ones, and at least one cited
-    document carries an expected reason."""
+    document carries an expected reason or is one of the expected runbooks."""
     if not cited:
         return False
     retrieved_set = set(retrieved)
     if not set(cited) <= retrieved_set:
         return False
     want = set(expected)
-    return any(doc_reasons.get(doc, frozenset()) & want for doc in cited)
+    if any(doc_reasons.get(doc, frozenset()) & want for doc in cited):
+        return True
+    return first_runbook_rank(cited, runbooks) is not None
 
 
 # -- retrieval -------------------------------------------------------------------------
@@ -124,6 +79,15 @@ def first_relevant_rank(hit_reasons: Sequence[Iterable[str]], expected: Iterable
     want = set(expected)
     for i, reasons in enumerate(hit_reasons, start=1):
         if want & set(reasons):
+            return i
+    return None
+
+
+def first_runbook_rank(doc_ids: Sequence[str], runbooks: Iterable[str]) -> int | None:
+    """1-based rank of the first hit that is one of `runbooks` (doc id, or its last path segment)."""
+    want = set(runbooks)
+    for i, doc_id in enumerate(doc_ids, start=1):
+        if doc_id in want or doc_id.rsplit("/", 1)[-1] in want:
             return i
     return None
 

@@ -9,6 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from kubesage.errors import KubesageError
+from kubesage.eval.format import SETS, fmt, side_by_side
+from kubesage.eval.html import render_html
 
 JSON_NAME = "report.json"
 HTML_NAME = "report.html"
@@ -39,8 +41,6 @@ def _check_ours(path: Path) -> None:
 
 def write_reports(report: dict[str, Any], out_dir: Path) -> tuple[Path, Path]:
     """Write report.json and report.html into `out_dir` (created if needed)."""
-    from kubesage.eval.html import render_html
-
     if out_dir.exists() and not out_dir.is_dir():
         raise KubesageError(f"{out_dir}: --output must be a directory")
     try:
@@ -60,16 +60,6 @@ def write_reports(report: dict[str, Any], out_dir: Path) -> tuple[Path, Path]:
 # -- markdown --------------------------------------------------------------------------
 
 
-def fmt(value: Any, digits: int = 3) -> str:
-    if value is None:
-        return "n/a"
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, float):
-        return f"{value:.{digits}f}"
-    return str(value)
-
-
 def _md_cell(value: Any) -> str:
     return fmt(value).replace("|", "\\|").replace("\n", " ")
 
@@ -81,14 +71,15 @@ def _table(header: list[str], rows: list[list[Any]]) -> list[str]:
 
 
 def markdown_summary(report: dict[str, Any]) -> str:
-    det, ret, ans, ref = report["detection"], report["retrieval"], report["answers"], report["refusal"]
-    lat, usage = report["latency"], report["usage"]
+    det, lat, usage = report["detection"], report["latency"], report["usage"]
+    inputs = report["inputs"]
+    sets = [name for name in SETS if name in report]
+    counts = ", ".join(f"{name}: {inputs['sets'][name]['question_count']} questions + "
+                       f"{inputs['sets'][name]['out_of_scope_count']} out-of-scope" for name in sets)
     lines = [
         f"# kubesage eval: backend `{report['backend']}` ({report['model']})",
         "",
-        f"{report['inputs']['scenario_count']} scenarios, {report['inputs']['question_count']} questions, "
-        f"{report['inputs']['out_of_scope_count']} out-of-scope; repeat {report['repeat']}; "
-        f"{report['duration_s']:.1f} s.",
+        f"{inputs['scenario_count']} scenarios; {counts}; repeat {report['repeat']}; {report['duration_s']:.1f} s.",
         "",
         "## Detection",
         "",
@@ -106,16 +97,20 @@ def markdown_summary(report: dict[str, Any]) -> str:
             lines.append(f"- false positive in `{it['scenario']}`: {fp}")
     if problems:
         lines.append("")
-    lines += ["## Retrieval", ""]
-    rows = [[lang, s["n"], s["hit@1"], s["hit@3"], s["mrr"]] for lang, s in ret["by_language"].items()]
-    rows.append(["all", ret["overall"]["n"], ret["overall"]["hit@1"], ret["overall"]["hit@3"], ret["overall"]["mrr"]])
-    lines += _table(["language", "questions", "hit@1", "hit@3", "MRR"], rows)
-    lines += ["## Answers and refusals", ""]
-    lines += _table(
-        ["coverage", "citations", "groundedness", "pass@1", "pass^k", "refusal accuracy", "false refusals"],
-        [[ans["coverage"], ans["citation_correctness"], ans["groundedness"], ans["pass@1"], ans["pass^k"],
-          ref["accuracy"], ref["false_refusal_rate"]]],
-    )
+    title = "## Dev and held-out test, side by side" if "test" in sets else "## Dev set (no held-out test run)"
+    lines += [title, ""]
+    header, rows = side_by_side(report)
+    lines += _table(header, rows)
+    if "test" not in sets:
+        lines += ["The gate reads only the held-out test set: run `kubesage eval --test` for it.", ""]
+    for name in sets:
+        ref = report[name]["refusal"]
+        if ref["not_refused"]:
+            lines.append(f"- {name}: out-of-scope answered: {', '.join(ref['not_refused'])}")
+        if ref["falsely_refused"]:
+            lines.append(f"- {name}: {len(ref['falsely_refused'])} in-scope refused")
+    if any(report[name]["refusal"]["not_refused"] or report[name]["refusal"]["falsely_refused"] for name in sets):
+        lines.append("")
     lines += ["## Latency and cost", ""]
     lines += _table(
         ["stage", "n", "p50 ms", "p95 ms"],

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from kubesage.errors import KubesageError
+from kubesage.eval.text import AnswerPoint, points_met_by_echo
 
 EXPECTED_FILE = "expected.yaml"
 LANGUAGES = ("en", "zh")
@@ -38,10 +39,6 @@ CATEGORIES = (
 _REQUIRED = ("category", "root_cause", "must_find", "must_not_find", "reasons", "question", "question_zh",
              "answer_points")
 _ALLOWED = frozenset((*_REQUIRED, "may_find", "filters"))
-
-AnswerPoint = tuple[str, ...]
-"""One fact a correct answer must contain, as alternative phrasings (any one matches)."""
-
 
 @dataclass(frozen=True)
 class Expectation:
@@ -75,6 +72,10 @@ class Scenario:
         return self.question_zh if lang == "zh" else self.question
 
 
+STYLES = ("chat", "error", "k8sgpt")
+_QUESTION_KEYS = frozenset({"id", "lang", "text", "reasons", "out_of_scope", "style", "source", "runbooks", "points"})
+
+
 @dataclass(frozen=True)
 class Question:
     id: str
@@ -82,6 +83,12 @@ class Question:
     text: str
     reasons: tuple[str, ...] = ()
     out_of_scope: bool = False
+    style: str = ""
+    """chat (the user's own words), error (a pasted error) or k8sgpt (k8sgpt's prompt); "" = unset."""
+    runbooks: tuple[str, ...] = ()
+    """Doc ids of the runbooks that answer it best (optional; reported as runbook hit@k)."""
+    points: tuple[AnswerPoint, ...] = ()
+    """Facts a correct answer states (optional); never satisfiable from `text` alone."""
 
 
 @dataclass
@@ -93,8 +100,9 @@ class QuestionSet:
 def _yaml(path: Path) -> Any:
     import yaml
 
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: the benchmark is big
     try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
+        return yaml.load(path.read_text(encoding="utf-8"), Loader=loader)
     except FileNotFoundError:
         raise KubesageError(f"{path}: no such file") from None
     except yaml.YAMLError as err:
@@ -150,6 +158,14 @@ def _answer_points(value: Any, where: str) -> tuple[AnswerPoint, ...]:
     return tuple(points)
 
 
+def _check_points(points: Iterable[AnswerPoint], question: str, where: str) -> None:
+    """Reject an answer point that an answer repeating the question would already meet."""
+    echoed = points_met_by_echo(tuple(points), question)
+    if echoed:
+        raise KubesageError(f"{where}: answer point {echoed[0]!r} is satisfied by the question's own words; "
+                            "a point must name a fact the question does not state")
+
+
 def _check_reasons(reasons: Iterable[str], vocabulary: frozenset[str] | None, where: str) -> None:
     if vocabulary is None:
         return
@@ -181,6 +197,10 @@ def load_scenario(path: Path, vocabulary: frozenset[str] | None = None) -> Scena
         raise KubesageError(f"{where}: must_not_find must list the healthy objects (the noise)")
     reasons = _str_list(data["reasons"], f"{where}: reasons")
     _check_reasons(reasons, vocabulary, where)
+    question = _str(data["question"], f"{where}: question")
+    question_zh = _str(data["question_zh"], f"{where}: question_zh")
+    answer_points = _answer_points(data["answer_points"], f"{where}: answer_points")
+    _check_points(answer_points, f"{question}\n{question_zh}", f"{where}: answer_points")
     flagged = {(e.kind, e.name) for e in must_find}
     clash = next((e for e in must_not_find if (e.kind, e.name) in flagged and not e.text_contains), None)
     if clash:
@@ -193,9 +213,9 @@ def load_scenario(path: Path, vocabulary: frozenset[str] | None = None) -> Scena
         must_find=must_find,
         must_not_find=must_not_find,
         reasons=reasons,
-        question=_str(data["question"], f"{where}: question"),
-        question_zh=_str(data["question_zh"], f"{where}: question_zh"),
-        answer_points=_answer_points(data["answer_points"], f"{where}: answer_points"),
+        question=question,
+        question_zh=question_zh,
+        answer_points=answer_points,
         may_find=_expectations(data.get("may_find"), f"{where}: may_find", need_text=False),
         filters=_str_list(data.get("filters") or [], f"{where}: filters", allow_empty=True),
     )
@@ -223,22 +243,32 @@ def load_questions(path: Path, vocabulary: frozenset[str] | None = None) -> Ques
         where = f"{path}: questions[{i}]"
         if not isinstance(item, dict):
             raise KubesageError(f"{where}: must be a mapping")
+        unknown = set(item) - _QUESTION_KEYS
+        if unknown:
+            raise KubesageError(f"{where}: unknown field {sorted(unknown)[0]!r}")
         qid = _str(item.get("id"), f"{where}.id")
         if qid in seen:
             raise KubesageError(f"{where}: duplicate id {qid!r}")
         seen.add(qid)
+        where = f"{path}: question {qid}"
         lang = _str(item.get("lang"), f"{where}.lang")
         if lang not in LANGUAGES:
             raise KubesageError(f"{where}: lang must be one of {', '.join(LANGUAGES)}")
         text = _str(item.get("text"), f"{where}.text")
+        style = str(item.get("style") or "")
+        if style and style not in STYLES:
+            raise KubesageError(f"{where}: style must be one of {', '.join(STYLES)}")
         if item.get("out_of_scope"):
-            if item.get("reasons"):
-                raise KubesageError(f"{where}: an out-of-scope question has no reasons")
-            out.out_of_scope.append(Question(qid, lang, text, (), True))
+            if item.get("reasons") or item.get("points") or item.get("runbooks"):
+                raise KubesageError(f"{where}: an out-of-scope question has no reasons, runbooks or points")
+            out.out_of_scope.append(Question(qid, lang, text, (), True, style))
             continue
         reasons = _str_list(item.get("reasons"), f"{where}.reasons")
         _check_reasons(reasons, vocabulary, where)
-        out.in_scope.append(Question(qid, lang, text, reasons))
+        runbooks = _str_list(item.get("runbooks") or [], f"{where}.runbooks", allow_empty=True)
+        points = _answer_points(item["points"], f"{where}.points") if "points" in item else ()
+        _check_points(points, text, f"{where}.points")
+        out.in_scope.append(Question(qid, lang, text, reasons, False, style, runbooks, points))
     return out
 
 
