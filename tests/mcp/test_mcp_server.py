@@ -11,7 +11,7 @@ import jsonschema
 import pytest
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
-from tests.mcp.mcp_harness import CALLS, DEMO, TOKEN, http_server, stdio_params
+from mcp_harness import CALLS, DEMO, TOKEN, http_server, stdio_params
 
 EXPECTED_TOOLS = set(CALLS)
 
@@ -108,7 +108,7 @@ def test_truncation_bounds_every_output(tmp_path: Path) -> None:
 def test_bad_snapshot_fails_with_one_line(tmp_path: Path) -> None:
     import subprocess
 
-    from tests.mcp.mcp_harness import KUBESAGE, isolated_env
+    from mcp_harness import KUBESAGE, isolated_env
 
     proc = subprocess.run([KUBESAGE, "mcp", "--snapshot", str(tmp_path / "missing")], env=isolated_env(tmp_path),
                           capture_output=True, text=True, timeout=60)  # fmt: skip
@@ -121,7 +121,7 @@ def test_bad_snapshot_fails_with_one_line(tmp_path: Path) -> None:
 def test_http_refuses_short_token(tmp_path: Path, host: str) -> None:
     import subprocess
 
-    from tests.mcp.mcp_harness import KUBESAGE, isolated_env
+    from mcp_harness import KUBESAGE, isolated_env
 
     proc = subprocess.run([KUBESAGE, "mcp", "-t", "http", "--host", host, "--token", "short", "--snapshot", DEMO],
                           env=isolated_env(tmp_path), capture_output=True, text=True, timeout=60)  # fmt: skip
