@@ -39,8 +39,8 @@ test: lint ## lint, type-check, then the test suite
 bench: $(STAMP) ## benchmarks: 100k-object analysis and more
 	$(BIN)/python benchmarks/run.py
 
-eval: $(STAMP) ## offline evaluation + gate (kb backend); report in eval-report/
-	$(BIN)/kubesage eval
+eval: $(STAMP) ## offline evaluation, dev + held-out test set, + gate (kb backend); report in eval-report/
+	$(BIN)/kubesage eval --test
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache
