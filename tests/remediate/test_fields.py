@@ -19,7 +19,9 @@ def test_get_follows_keyed_list_items_and_escaped_dots() -> None:
 
 
 def test_pointer_resolves_list_index_and_escapes() -> None:
-    assert fields.pointer(OBJ, "spec.template.spec.containers[name=app].image") == "/spec/template/spec/containers/1/image"
+    assert (
+        fields.pointer(OBJ, "spec.template.spec.containers[name=app].image") == "/spec/template/spec/containers/1/image"
+    )
     assert fields.pointer(OBJ, "metadata.annotations.a\\.b/c") == "/metadata/annotations/a.b~1c"
     with pytest.raises(fields.PathError):
         fields.pointer(OBJ, "spec.template.spec.containers[name=nope].image")
@@ -37,8 +39,15 @@ def test_json_patch_is_guarded_by_resource_version_and_old_values() -> None:
 def test_json_patch_adds_missing_branches_and_removes_absent_originals() -> None:
     path = "spec.template.spec.containers[name=app].resources.limits.memory"
     add = fields.json_patch(OBJ, [(path, MISSING, "1Gi")], "7")
-    assert add[1] == {"op": "add", "path": "/spec/template/spec/containers/1/resources", "value": {"limits": {"memory": "1Gi"}}}
-    after = {"metadata": {"resourceVersion": "8"}, "spec": {"template": {"spec": {"containers": [{"name": "app", "resources": {"limits": {"memory": "1Gi"}}}]}}}}
+    assert add[1] == {
+        "op": "add",
+        "path": "/spec/template/spec/containers/1/resources",
+        "value": {"limits": {"memory": "1Gi"}},
+    }
+    after = {
+        "metadata": {"resourceVersion": "8"},
+        "spec": {"template": {"spec": {"containers": [{"name": "app", "resources": {"limits": {"memory": "1Gi"}}}]}}},
+    }
     remove = fields.json_patch(after, [(path, "1Gi", MISSING)], "8")
     assert remove[1:] == [
         {"op": "test", "path": "/spec/template/spec/containers/0/resources/limits/memory", "value": "1Gi"},
@@ -47,8 +56,13 @@ def test_json_patch_adds_missing_branches_and_removes_absent_originals() -> None
 
 
 def test_apply_body_holds_only_head_and_changed_fields() -> None:
-    body = fields.apply_body({"kind": "Deployment"}, [("spec.template.spec.containers[name=app].resources.limits.memory", "1Gi")])
-    assert body == {"kind": "Deployment", "spec": {"template": {"spec": {"containers": [{"name": "app", "resources": {"limits": {"memory": "1Gi"}}}]}}}}
+    body = fields.apply_body(
+        {"kind": "Deployment"}, [("spec.template.spec.containers[name=app].resources.limits.memory", "1Gi")]
+    )
+    assert body == {
+        "kind": "Deployment",
+        "spec": {"template": {"spec": {"containers": [{"name": "app", "resources": {"limits": {"memory": "1Gi"}}}]}}},
+    }
 
 
 def test_covered_matches_declared_fields_only() -> None:

@@ -55,11 +55,17 @@ def test_demo_plan_picks_one_typed_fix_per_broken_object() -> None:
     }
     rec = proposals["Deployment/shop/recommender"]
     assert [c.to_json() for c in rec.changes] == [
-        {"path": "spec.template.spec.containers[name=recommender].resources.limits.memory", "from": "512Mi", "to": "1Gi"}
+        {
+            "path": "spec.template.spec.containers[name=recommender].resources.limits.memory",
+            "from": "512Mi",
+            "to": "1Gi",
+        }
     ]
     assert rec.finding is not None and "OOMKilled" in " ".join(rec.finding.texts)
     sel = proposals["Service/shop/frontend"]
-    assert [c.to_json() for c in sel.changes] == [{"path": "spec.selector", "from": {"app": "fronted"}, "to": {"app": "frontend"}}]
+    assert [c.to_json() for c in sel.changes] == [
+        {"path": "spec.selector", "from": {"app": "fronted"}, "to": {"app": "frontend"}}
+    ]
     checkout = proposals["Deployment/shop/checkout"]
     old, new = checkout.changes[0].old, checkout.changes[0].new
     assert old["spec"]["containers"][0]["image"] == "ghcr.io/acme/checkout:v1.4.O"
@@ -104,7 +110,18 @@ def _snap(*objs: dict[str, Any]) -> ClusterSnapshot:
     snap = ClusterSnapshot()
     for o in objs:
         snap.add(copy.deepcopy(o))
-    for kind in ("Pod", "Deployment", "ReplicaSet", "Service", "Endpoints", "Event", "CronJob", "ConfigMap", "StatefulSet", "DaemonSet"):
+    for kind in (
+        "Pod",
+        "Deployment",
+        "ReplicaSet",
+        "Service",
+        "Endpoints",
+        "Event",
+        "CronJob",
+        "ConfigMap",
+        "StatefulSet",
+        "DaemonSet",
+    ):
         snap.mark_listed(kind)
     return snap
 
@@ -117,23 +134,43 @@ def _dep(name: str, replicas: int, labels: dict[str, str], uid: str = "u1") -> d
         "spec": {
             "replicas": replicas,
             "selector": {"matchLabels": labels},
-            "template": {"metadata": {"labels": labels}, "spec": {"containers": [{"name": "c", "image": "i", "ports": [{"containerPort": 80}]}]}},
+            "template": {
+                "metadata": {"labels": labels},
+                "spec": {"containers": [{"name": "c", "image": "i", "ports": [{"containerPort": 80}]}]},
+            },
         },
-        "status": {"replicas": replicas, "availableReplicas": replicas, "readyReplicas": replicas, "updatedReplicas": replicas, "observedGeneration": 1},
+        "status": {
+            "replicas": replicas,
+            "availableReplicas": replicas,
+            "readyReplicas": replicas,
+            "updatedReplicas": replicas,
+            "observedGeneration": 1,
+        },
     }
 
 
 def _svc(name: str, selector: dict[str, str]) -> list[dict[str, Any]]:
     return [
-        {"apiVersion": "v1", "kind": "Service", "metadata": {"name": name, "namespace": "ns", "uid": "s1"}, "spec": {"selector": selector, "ports": [{"port": 80, "targetPort": 80}]}},
+        {
+            "apiVersion": "v1",
+            "kind": "Service",
+            "metadata": {"name": name, "namespace": "ns", "uid": "s1"},
+            "spec": {"selector": selector, "ports": [{"port": 80, "targetPort": 80}]},
+        },
         {"apiVersion": "v1", "kind": "Endpoints", "metadata": {"name": name, "namespace": "ns"}},
     ]
 
 
 def test_scale_only_the_one_zero_replica_workload_a_service_selects() -> None:
-    snap = _snap(_dep("cache", 0, {"app": "cache"}), _dep("web", 2, {"app": "web"}, "u2"), *_svc("cache", {"app": "cache"}))
+    snap = _snap(
+        _dep("cache", 0, {"app": "cache"}), _dep("web", 2, {"app": "web"}, "u2"), *_svc("cache", {"app": "cache"})
+    )
     (p,) = [p for p in run(snap) if p.allowed]
-    assert (p.action, p.target.key, [c.to_json() for c in p.changes]) == ("scale", "Deployment/ns/cache", [{"path": "spec.replicas", "from": 0, "to": 1}])
+    assert (p.action, p.target.key, [c.to_json() for c in p.changes]) == (
+        "scale",
+        "Deployment/ns/cache",
+        [{"path": "spec.replicas", "from": 0, "to": 1}],
+    )
     pol = everything(scale={"min": 2, "max": 4})
     (p,) = [p for p in run(snap, pol) if p.allowed]
     assert p.changes[0].new == 2
@@ -148,7 +185,12 @@ def test_selector_fix_needs_exactly_one_fitting_workload() -> None:
 
 
 def test_cronjob_resume_and_schedule_fix_only_for_their_findings() -> None:
-    cj = {"apiVersion": "batch/v1", "kind": "CronJob", "metadata": {"name": "r", "namespace": "ns", "uid": "c1"}, "spec": {"schedule": "*/5 * * * *", "suspend": True}}
+    cj = {
+        "apiVersion": "batch/v1",
+        "kind": "CronJob",
+        "metadata": {"name": "r", "namespace": "ns", "uid": "c1"},
+        "spec": {"schedule": "*/5 * * * *", "suspend": True},
+    }
     (p,) = [p for p in run(_snap(cj)) if p.allowed]
     assert (p.action, p.changes[0].to_json()) == ("resume-cronjob", {"path": "spec.suspend", "from": True, "to": False})
     bad = copy.deepcopy(cj)

@@ -12,12 +12,23 @@ NOW = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 def policy(**over: object) -> Policy:
-    spec = {"enabled": True, "mode": "auto", "actions": ["scale", "raise-memory-limit", "rollback-deployment"], "namespaces": ["shop"]}
+    spec = {
+        "enabled": True,
+        "mode": "auto",
+        "actions": ["scale", "raise-memory-limit", "rollback-deployment"],
+        "namespaces": ["shop"],
+    }
     spec.update(over)
     return Policy.from_spec(spec)
 
 
-def proposal(action: str = "scale", ns: str = "shop", kind: str = "Deployment", changes: list[Change] | None = None, finding_ns: str = "shop") -> Proposal:
+def proposal(
+    action: str = "scale",
+    ns: str = "shop",
+    kind: str = "Deployment",
+    changes: list[Change] | None = None,
+    finding_ns: str = "shop",
+) -> Proposal:
     return Proposal(
         action,
         Target(kind, ns, "web"),
@@ -65,7 +76,9 @@ def test_each_gate_gives_its_reason() -> None:
     assert "action scale is not allowed" in reasons(policy(actions=["rollback-deployment"]), proposal())
     assert "does not touch Service" in reasons(policy(), proposal(kind="Service"))
     assert "namespace other is not allowed" in reasons(policy(), proposal(ns="other", finding_ns="other"))
-    assert "kube-system (protected)" in reasons(policy(namespaces=["*"]), proposal(ns="kube-system", finding_ns="kube-system"))
+    assert "kube-system (protected)" in reasons(
+        policy(namespaces=["*"]), proposal(ns="kube-system", finding_ns="kube-system")
+    )
     assert "cross-namespace" in reasons(policy(), proposal(finding_ns="payments"))
     no_finding = proposal()
     no_finding.finding = None
@@ -77,7 +90,9 @@ def test_each_gate_gives_its_reason() -> None:
     assert "replicas 50 outside" in reasons(policy(), proposal(changes=[Change("spec.replicas", 3, 50)]))
     mem = "spec.template.spec.containers[name=app].resources.limits.memory"
     assert "is not within" in reasons(policy(), proposal("raise-memory-limit", changes=[Change(mem, "256Mi", "1Gi")]))
-    assert "is not within" in reasons(policy(memory={"cap": "300Mi"}), proposal("raise-memory-limit", changes=[Change(mem, "256Mi", "512Mi")]))
+    assert "is not within" in reasons(
+        policy(memory={"cap": "300Mi"}), proposal("raise-memory-limit", changes=[Change(mem, "256Mi", "512Mi")])
+    )
 
 
 def test_star_covers_ordinary_namespaces_but_not_protected_ones() -> None:

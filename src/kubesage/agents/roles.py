@@ -120,7 +120,7 @@ def token_rules(service_accounts: Iterable[str]) -> list[dict[str, Any]]:
     ]
 
 
-FORBIDDEN_VERBS = frozenset({"*", "escalate", "bind", "impersonate"})
+FORBIDDEN_VERBS = frozenset({"escalate", "bind", "impersonate"})
 
 
 def violations(rules: Iterable[dict[str, Any]]) -> list[str]:
