@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import subprocess
 import sys
@@ -106,3 +107,27 @@ def test_repeat_gives_pass_hat_k(tmp_path: Path) -> None:
     # The offline kb backend is deterministic: Pass^3 equals pass@1.
     assert report["dev"]["answers"]["pass^k"] == report["dev"]["answers"]["pass@1"]
     assert report["latency"]["answer"]["n"] == 3 * (4 + 2 + 2)
+
+
+def test_held_out_set_is_opt_in_pinned_and_gated(tmp_path: Path) -> None:
+    scen, questions = _small_benchmark(tmp_path)
+    digest = hashlib.sha256(questions.read_bytes()).hexdigest()
+    gate = tmp_path / "eval.toml"
+    gate.write_text(f'[test_set]\npath = "{questions.name}"\nsha256 = "{digest}"\n\n'
+                    '[[gate]]\nmetric = "test.refusal.accuracy"\nmax = -1\n', encoding="utf-8")
+    common = ["--scenarios", str(scen), "--questions", str(questions), "--gate", str(gate)]
+    dev_only = _kubesage("eval", *common, "-o", str(tmp_path / "dev"))
+    assert dev_only.returncode == 0, dev_only.stderr  # no --test: the gate is not applied ...
+    assert "run with --test to apply it" in dev_only.stderr  # ... and it says so
+    assert "test" not in _report(tmp_path / "dev") and "gate" not in _report(tmp_path / "dev")
+    with_test = _kubesage("eval", *common, "--test", "-o", str(tmp_path / "test"))
+    assert with_test.returncode == 1
+    assert with_test.stderr.strip().splitlines()[-1].startswith("Error: eval gate failed: test.refusal.accuracy=")
+    report = _report(tmp_path / "test")
+    assert report["inputs"]["sets"]["test"]["sha256"] == digest
+    assert set(report) >= {"dev", "test"} and "Dev and held-out test, side by side" in with_test.stdout
+    questions.write_text(questions.read_text(encoding="utf-8") + "# edited\n", encoding="utf-8")
+    changed = _kubesage("eval", *common, "--test", "-o", str(tmp_path / "changed"))
+    assert changed.returncode == 1
+    lines = changed.stderr.strip().splitlines()
+    assert len(lines) == 1 and "differs from the pinned test set" in lines[0], changed.stderr
