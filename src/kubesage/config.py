@@ -8,7 +8,6 @@ it may hold API keys.
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from kubesage import paths
 from kubesage.errors import KubesageError
+from kubesage.fsutil import atomic_write
 
 
 class ProviderConfig(BaseModel):
@@ -50,6 +50,20 @@ class ProviderConfig(BaseModel):
         if self.password_env:
             return os.environ.get(self.password_env, "") or self.password
         return self.password
+
+    def headers(self) -> dict[str, str]:
+        """`customHeaders` (a list of {name: value} or {key, value} maps) as one dict."""
+        out: dict[str, str] = {}
+        for entry in self.custom_headers:
+            if "key" in entry and "value" in entry and len(entry) == 2:
+                out[str(entry["key"])] = str(entry["value"])
+            else:
+                out.update({str(k): str(v) for k, v in entry.items()})
+        return out
+
+    def secret_values(self) -> list[str]:
+        """Every value here that must never be printed: key, password, custom-header values."""
+        return [v for v in (self.api_key(), self.password, *self.headers().values()) if v]
 
 
 class AIConfig(BaseModel):
@@ -109,11 +123,21 @@ def load_config(path: str | Path | None = None) -> Config:
     if not isinstance(data, dict):
         raise KubesageError(f"{p}: config must be a YAML mapping")
     try:
-        return Config.model_validate(data)
+        config = Config.model_validate(data)
     except ValidationError as err:
         first = err.errors()[0]
         where = ".".join(str(x) for x in first["loc"])
         raise KubesageError(f"{p}: invalid config at {where}: {first['msg']}") from None
+    register_secrets(config)
+    return config
+
+
+def register_secrets(config: Config) -> None:
+    """Make every configured credential redacted wherever kubesage prints or stores text."""
+    from kubesage.redact import register
+
+    for provider in config.ai.providers:
+        register(*provider.secret_values())
 
 
 def save_config(config: Config, path: str | Path | None = None) -> Path:
@@ -123,13 +147,5 @@ def save_config(config: Config, path: str | Path | None = None) -> Path:
     p = config_path(path)
     p.parent.mkdir(parents=True, exist_ok=True)
     text = yaml.safe_dump(config.to_yaml_dict(), sort_keys=False, allow_unicode=True)
-    fd, tmp = tempfile.mkstemp(prefix=".config-", dir=p.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.chmod(tmp, 0o600)
-        os.replace(tmp, p)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write(p, text, mode=0o600, prefix=".config-")
     return p

@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 
 from kubesage.cli.app import app
 from kubesage.config import Config, save_config
+from kubesage.untrusted import DATA_INSTRUCTION
 from llm.wire import Recorded, Reply, echo_openai, openai_answer, openai_error, serve
 
 from . import canary
@@ -90,7 +91,9 @@ def test_interactive_keeps_history(snap: Path) -> None:
             input="what is wrong?\n\nand how do I fix it?\nexit\n",
         )  # fmt: skip
     assert code == 0, err
-    chats = [r.json()["messages"] for r in srv.requests if "<cluster-data>" in r.json()["messages"][0]["content"]]
+    sent = [r.json()["messages"] for r in srv.requests]
+    assert all(m[0] == {"role": "system", "content": DATA_INSTRUCTION} for m in sent)
+    chats = [m[1:] for m in sent if "<cluster-data>" in m[1]["content"]]
     assert len(chats) == 2
     assert [m["role"] for m in chats[1]] == ["user", "assistant", "user"]
     assert chats[1][2]["content"] == "and how do I fix it?"

@@ -13,6 +13,7 @@ from kubesage.explain.cache import AnswerCache
 from kubesage.explain.pipeline import FAILED_PREFIX, INTERRUPTED, ExplainOptions, explain_analysis
 from kubesage.llm.base import Completion, CompletionRequest
 from kubesage.results import Analysis, Failure, Result
+from kubesage.untrusted import DATA_INSTRUCTION
 from llm.wire import FakeServer, Recorded, Reply, echo_openai, openai_answer, openai_error, serve
 
 from . import canary
@@ -78,8 +79,8 @@ def test_chat_session_masks_context_and_questions() -> None:
     for body in srv.bodies():
         assert "cnry" not in body
     last = srv.requests[-1].json()["messages"]
-    assert [m["role"] for m in last] == ["user", "assistant", "user"]
-    assert "<cluster-data>" in last[0]["content"]
+    assert [m["role"] for m in last] == ["system", "user", "assistant", "user"]
+    assert "<cluster-data>" in last[1]["content"]
 
 
 def test_without_anonymize_the_real_text_is_sent() -> None:
@@ -96,7 +97,7 @@ def test_prompt_is_k8sgpt_default_with_language() -> None:
     analysis = Analysis(results=[Result("Deployment", "a/b", [Failure("one", []), Failure("two", [])])])
     with serve(echo_openai) as srv:
         explain_analysis(analysis, None, config_for(srv.url), fast(no_cache=True, language="Traditional Chinese"))
-    content = srv.requests[0].json()["messages"][0]["content"]
+    content = srv.requests[0].json()["messages"][-1]["content"]
     assert content == (
         "Simplify the following Kubernetes error message delimited by triple dashes written in --- Traditional Chinese"
         " --- language; --- one two ---.\n\tProvide the most possible solution in a step by step style in no more"
@@ -104,6 +105,8 @@ def test_prompt_is_k8sgpt_default_with_language() -> None:
         "\tSolution: {Step by step solution here}"
     )
     assert analysis.provider == "openai" and analysis.explain is True
+    # The data-not-instructions rule travels in the system slot; the k8sgpt prompt is untouched.
+    assert srv.requests[0].json()["messages"][0] == {"role": "system", "content": DATA_INSTRUCTION}
 
 
 def test_config_prompt_override_per_kind() -> None:
@@ -112,7 +115,7 @@ def test_config_prompt_override_per_kind() -> None:
         config = config_for(srv.url)
         config.prompts = {"Service": "Explain in {language}: {error}"}
         explain_analysis(analysis, None, config, fast(no_cache=True))
-    assert srv.requests[0].json()["messages"][0]["content"] == "Explain in english: no endpoints"
+    assert srv.requests[0].json()["messages"][-1]["content"] == "Explain in english: no endpoints"
 
 
 # -- dedupe ------------------------------------------------------------------------------
@@ -130,7 +133,7 @@ def test_200_identical_failures_make_one_call_and_each_answer_names_its_pod() ->
 
 
 def _pod_in(rec: Recorded) -> str:
-    m = re.search(r"\(pod (\S+),", rec.json()["messages"][0]["content"])
+    m = re.search(r"\(pod (\S+),", rec.json()["messages"][-1]["content"])
     assert m
     return m.group(1)
 
@@ -224,7 +227,7 @@ def test_429_then_success_honours_retry_after() -> None:
 
 def test_permanent_failure_keeps_the_result_with_the_error() -> None:
     def reply(r: Recorded) -> Reply:
-        if "bad" in r.json()["messages"][0]["content"]:
+        if "bad" in r.json()["messages"][-1]["content"]:
             return openai_error(400, "This model's maximum context length is exceeded", "invalid_request_error")
         return openai_answer("fine")
 

@@ -16,10 +16,7 @@ to DIR and renamed into place, so DIR is either the old content or the complete 
 from __future__ import annotations
 
 import json
-import os
 import re
-import shutil
-import tempfile
 from collections import defaultdict
 from collections.abc import Mapping
 from pathlib import Path
@@ -28,6 +25,7 @@ from typing import Any
 from kubesage.cluster.kinds import KINDS
 from kubesage.cluster.snapshot import ClusterSnapshot, Obj, meta, namespace_of
 from kubesage.errors import KubesageError
+from kubesage.fsutil import replace_dir, temp_dir
 
 MANIFEST = "snapshot.yaml"
 MANIFEST_KIND = "KubesageSnapshot"
@@ -152,24 +150,7 @@ def write_snapshot(
     if fmt not in FORMATS:
         raise KubesageError(f"unknown snapshot format {fmt!r} (use yaml or json)")
     check_destination(dest, force)
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent))
-    try:
+    with temp_dir(dest.parent, prefix=f".{dest.name}.", suffix=".tmp") as tmp:
         skipped = _write_tree(snap, tmp, manifest, fmt)
-        if dest.is_dir() and any(dest.iterdir()):
-            old = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", suffix=".old", dir=dest.parent))
-            os.rename(dest, old / "previous")
-            try:
-                os.rename(tmp, dest)
-            except OSError:
-                os.rename(old / "previous", dest)  # put the earlier snapshot back
-                raise
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            if dest.is_dir():
-                dest.rmdir()
-            os.rename(tmp, dest)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+        replace_dir(tmp, dest)
     return skipped

@@ -10,15 +10,15 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from kubesage import paths
 from kubesage.errors import KubesageError
+from kubesage.fsutil import atomic_write
+from kubesage.redact import redact
 
 _KEY = re.compile(r"^[0-9a-f]{64}$")
 
@@ -75,7 +75,7 @@ class AnswerCache:
     def put(self, key: str, entry: CachedAnswer) -> None:
         path = self._path(key)
         data = {
-            "answer": entry.answer,
+            "answer": redact(entry.answer),  # an answer may echo a credential: never store one
             "spans": list(entry.spans),
             "backend": entry.backend,
             "model": entry.model,
@@ -83,15 +83,7 @@ class AnswerCache:
         }
         try:
             self.dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-            fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=self.dir)
-            try:
-                with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                    json.dump(data, fh, ensure_ascii=False)
-                os.chmod(tmp, 0o600)
-                os.replace(tmp, path)
-            except BaseException:
-                Path(tmp).unlink(missing_ok=True)
-                raise
+            atomic_write(path, json.dumps(data, ensure_ascii=False), mode=0o600)
         except OSError as err:
             self.warnings.append(f"cannot write cache entry in {self.dir}: {err.strerror or err}")
 

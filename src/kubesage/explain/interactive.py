@@ -14,8 +14,9 @@ from dataclasses import dataclass, field
 from kubesage.explain.anonymize import Anonymizer
 from kubesage.explain.retry import Gate, RetryPolicy, call_with_retry
 from kubesage.llm.base import Backend, CompletionRequest, LLMError
+from kubesage.redact import redact
 from kubesage.results import Analysis
-from kubesage.untrusted import neutralize
+from kubesage.untrusted import DATA_INSTRUCTION, neutralize
 
 _EXIT = frozenset({"exit", "quit", "q", ":q", "bye"})
 CONTEXT_INTRO = (
@@ -59,10 +60,12 @@ class ChatSession:
             prompt = f"{CONTEXT_INTRO}{lang}\n<cluster-data>\n{self.context}\n</cluster-data>\n\nQuestion: {q}"
         else:
             prompt = q
-        request = CompletionRequest(prompt=prompt, language=self.language, message=q, history=tuple(self.history))
+        request = CompletionRequest(
+            prompt=prompt, language=self.language, message=q, history=tuple(self.history), system=DATA_INSTRUCTION
+        )
         completion = call_with_retry(self.backend, request, self.policy, Gate())
         self.history += [("user", prompt), ("assistant", completion.text)]
-        return self.anonymizer.demask(completion.text) if self.anonymize else completion.text
+        return redact(self.anonymizer.demask(completion.text) if self.anonymize else completion.text)
 
 
 def chat_loop(

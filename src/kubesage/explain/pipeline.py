@@ -24,8 +24,9 @@ from kubesage.explain.prompts import fill, template_for
 from kubesage.explain.retry import Gate, RetryPolicy, call_with_retry
 from kubesage.explain.signature import Signer, retarget
 from kubesage.llm.base import Backend, CompletionRequest, LLMError
+from kubesage.redact import redact
 from kubesage.results import Analysis, Result
-from kubesage.untrusted import looks_like_injection, neutralize
+from kubesage.untrusted import DATA_INSTRUCTION, looks_like_injection, neutralize
 
 if TYPE_CHECKING:
     from kubesage.cluster.snapshot import ClusterSnapshot
@@ -103,8 +104,9 @@ def explain_analysis(
     policy = RetryPolicy(options.max_attempts, options.base_delay, options.max_delay)
     outcome.session = ChatSession(backend, anon, options.anonymize, options.language, policy)
 
+    # Local output: the real name (only what is sent to the model is masked).
     outcome.warnings.extend(
-        f"{r.kind} {anon.mask(r.name) if options.anonymize else r.name}: failure text reads like instructions "
+        f"{r.kind} {r.name}: failure text reads like instructions "
         "to a model (possible prompt injection); sent fenced as data"
         for r in analysis.results
         if any(looks_like_injection(t) for t in r.texts)
@@ -161,12 +163,12 @@ def _groups(
 
 def _fan_out(group: _Group, masked_answer: str, spans: tuple[str, ...], anon: Anonymizer) -> None:
     for result, own in group.members:
-        result.details = anon.demask(retarget(masked_answer, spans, own))
+        result.details = redact(anon.demask(retarget(masked_answer, spans, own)))
 
 
 def _fail(group: _Group, message: str) -> None:
     for result, _ in group.members:
-        result.details = message
+        result.details = redact(message)
 
 
 def _request(group: _Group, options: ExplainOptions) -> CompletionRequest:
@@ -177,6 +179,7 @@ def _request(group: _Group, options: ExplainOptions) -> CompletionRequest:
         language=options.language,
         message=joined,
         kind=group.kind,
+        system=DATA_INSTRUCTION,  # the k8sgpt prompt itself stays byte-identical
     )
 
 
@@ -275,7 +278,7 @@ def _interrupted_in_worker(fut: Future[str]) -> bool:
 
 
 def _one_line(text: str) -> str:
-    return " ".join(text.split()) or "unknown error"
+    return " ".join(redact(text).split()) or "unknown error"
 
 
 def _progress(total: int, name: str, enabled: bool) -> tuple[Callable[[], None], Callable[[], None]]:

@@ -60,13 +60,15 @@ class AnthropicBackend:
         if p.topk > 0 and p.temperature > 0:
             extra["top_k"] = p.topk
         kwargs: dict[str, Any] = {}
+        if request.system:
+            kwargs["system"] = request.system
         if p.stopsequences:
             kwargs["stop_sequences"] = list(p.stopsequences)
         try:
             resp = self._client.messages.create(
                 model=self.model,
                 max_tokens=p.maxtokens if p.maxtokens > 0 else 2048,
-                messages=chat_messages(request),  # type: ignore[arg-type]
+                messages=chat_messages(request, system=False),  # type: ignore[arg-type]
                 extra_body=extra,
                 **kwargs,
             )

@@ -24,6 +24,8 @@ class CompletionRequest:
     """Result kind the prompt is about ("" for free-form questions)."""
     history: tuple[tuple[str, str], ...] = ()
     """Earlier (role, content) turns, for interactive chat; roles are "user" / "assistant"."""
+    system: str = ""
+    """A system instruction, sent in the provider's system slot (customrest, kb and noop ignore it)."""
 
 
 @dataclass(frozen=True)

@@ -61,6 +61,7 @@ class GoogleBackend:
             top_k=p.topk or None,
             max_output_tokens=p.maxtokens or None,
             stop_sequences=list(p.stopsequences) or None,
+            system_instruction=request.system or None,
         )
         try:
             resp = self._client.models.generate_content(model=self.model, contents=contents, config=config)

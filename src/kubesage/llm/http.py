@@ -1,4 +1,4 @@
-"""Shared plumbing for backends: error diagnosis, Retry-After, key redaction, httpx calls.
+"""Shared plumbing for backends: error diagnosis, Retry-After, httpx calls (redaction: kubesage.redact).
 
 Every backend turns its failures into an `LLMError` whose message is one line that says
 what is wrong (bad key, wrong URL, unknown model, unreachable host), never the key.
@@ -6,61 +6,27 @@ what is wrong (bad key, wrong URL, unknown model, unreachable host), never the k
 
 from __future__ import annotations
 
-import email.utils
 import json
-import re
-import time
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from kubesage.llm.base import LLMError
+from kubesage.redact import clip, register
+from kubesage.redact import redact as redact  # re-exported for older callers
+from kubesage.retryafter import parse_retry_after as parse_retry_after  # re-exported
 
 if TYPE_CHECKING:
     import httpx
 
     from kubesage.config import ProviderConfig
 
-# Things that look like API keys, in case a server echoes one back in an error body.
-_KEYLIKE = re.compile(r"\b(sk|sk-ant|sk-proj|AIza|xai|gsk)[-_A-Za-z0-9*]{8,}")
 _MAX_DETAIL = 300
 
 
-def redact(text: str, secrets: Iterable[str] = ()) -> str:
-    for s in secrets:
-        if s and len(s) >= 4:
-            text = text.replace(s, "***")
-    return _KEYLIKE.sub(lambda m: m.group(1) + "-***", text)
-
-
-def one_line(text: str, limit: int = _MAX_DETAIL) -> str:
-    flat = " ".join(text.split())
-    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
-
-
-def parse_retry_after(headers: Mapping[str, str] | None) -> float | None:
-    """Seconds to wait from `Retry-After` (seconds or HTTP date) or `retry-after-ms`."""
-    if not headers:
-        return None
-    ms = headers.get("retry-after-ms")
-    if ms:
-        try:
-            return max(0.0, float(ms) / 1000)
-        except ValueError:
-            pass
-    value = headers.get("retry-after")
-    if not value:
-        return None
-    value = value.strip()
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, when.timestamp() - time.time())
+def one_line(text: str, limit: int = _MAX_DETAIL, secrets: Iterable[str] = ()) -> str:
+    """One line, every known secret redacted *before* cutting to `limit` characters."""
+    return clip(text, limit, secrets)
 
 
 def error_detail(body: Any) -> str:
@@ -101,7 +67,7 @@ def status_error(
     secrets: Iterable[str] = (),
 ) -> LLMError:
     """An LLMError that diagnoses an HTTP error status."""
-    detail = redact(one_line(detail), secrets)
+    detail = one_line(detail, secrets=secrets)
     suffix = f": {detail}" if detail else ""
     if status in (401, 403) or (status == 400 and "api key" in detail.lower()):
         msg = f"bad or missing API key (HTTP {status}){suffix}"
@@ -168,17 +134,16 @@ def from_sdk_error(
         return connection_error(backend, url, reason, timeout=timeout)
     if "connect" in name or "connection" in reason.lower() or isinstance(err, OSError):
         return connection_error(backend, url, reason)
-    return LLMError(f"{backend}: {type(err).__name__}: {one_line(reason)}")
+    return LLMError(f"{backend}: {type(err).__name__}: {one_line(reason, secrets=secrets)}")
 
 
 def provider_headers(provider: ProviderConfig | None) -> dict[str, str]:
-    """Config `customHeaders` (list of {name: value} maps) flattened to one dict."""
-    out: dict[str, str] = {}
-    for entry in provider.custom_headers if provider else ():
-        if "key" in entry and "value" in entry and len(entry) == 2:
-            out[str(entry["key"])] = str(entry["value"])
-        else:
-            out.update({str(k): str(v) for k, v in entry.items()})
+    """Config `customHeaders` (list of {name: value} maps) flattened to one dict.
+
+    The values are registered as secrets: a gateway key often travels in a custom header.
+    """
+    out = provider.headers() if provider else {}
+    register(*out.values())
     return out
 
 
@@ -209,7 +174,7 @@ def post_json(
     if resp.status_code >= 400:
         retry_after = parse_retry_after(resp.headers)
         if error_text:
-            text = redact(one_line(resp.text), secrets)
+            text = one_line(resp.text, secrets=secrets)
             raise LLMError(
                 f"Request Error, StatusCode: {resp.status_code}, ErrorMessage: {text}",
                 retryable=resp.status_code == 429 or resp.status_code >= 500,
@@ -228,4 +193,4 @@ def post_json(
     try:
         return resp.json()
     except ValueError:
-        raise LLMError(f"{backend}: {url} did not answer JSON: {one_line(resp.text, 120)}") from None
+        raise LLMError(f"{backend}: {url} did not answer JSON: {one_line(resp.text, 120, secrets)}") from None

@@ -50,6 +50,8 @@ class OllamaBackend:
             "stream": False,
             "options": {"temperature": self.provider.temperature, "top_p": self.provider.topp},
         }
+        if request.system:
+            body["system"] = request.system
         data = post_json(
             self._client,
             self.name,

@@ -33,9 +33,7 @@ class OpenAIBackend:
         self.base_url = (provider.baseurl or (LOCALAI_URL if name == "localai" else OPENAI_URL)).rstrip("/")
         key = provider.api_key() or (os.environ.get("OPENAI_API_KEY", "") if name == "openai" else "")
         if not key and name == "openai":
-            raise KubesageError(
-                "openai: no API key; run `kubesage auth update -b openai -p KEY` or set passwordEnv"
-            )
+            raise KubesageError("openai: no API key; run `kubesage auth update -b openai -p KEY` or set passwordEnv")
         self._secrets = [key]
         self._client = openai.OpenAI(
             api_key=key or "unused",

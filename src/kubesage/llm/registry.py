@@ -88,6 +88,10 @@ def not_configured(name: str) -> KubesageError:
 
 
 def create(info: BackendInfo, provider: ProviderConfig | None, config: Config) -> Backend:
+    if provider is not None:  # values from flags (`-r`, `-p`) never went through load_config
+        from kubesage.redact import register
+
+        register(*provider.secret_values())
     try:
         module = importlib.import_module(info.module)
     except ImportError as err:

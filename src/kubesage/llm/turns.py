@@ -5,9 +5,11 @@ from __future__ import annotations
 from kubesage.llm.base import CompletionRequest
 
 
-def chat_messages(request: CompletionRequest) -> list[dict[str, str]]:
-    """Earlier turns then the prompt, as `[{"role", "content"}]`."""
-    msgs = [{"role": role, "content": content} for role, content in request.history]
+def chat_messages(request: CompletionRequest, system: bool = True) -> list[dict[str, str]]:
+    """The system instruction (unless `system=False`: Anthropic takes it apart), earlier turns,
+    then the prompt, as `[{"role", "content"}]`."""
+    msgs = [{"role": "system", "content": request.system}] if system and request.system else []
+    msgs += [{"role": role, "content": content} for role, content in request.history]
     msgs.append({"role": "user", "content": request.prompt})
     return msgs
 

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from kubesage.errors import KubesageError
+from kubesage.fsutil import atomic_write
 from kubesage.rag import index as index_mod
 from kubesage.rag.ingest import (
     MAX_DOCUMENT_BYTES,
@@ -269,7 +270,7 @@ class KnowledgeBase:
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
-        _atomic_write(self.path / CURRENT, gen.name + "\n")
+        atomic_write(self.path / CURRENT, gen.name + "\n", mode=None, durable=True)
         self._prune_generations(gen.name)
         return gen.name
 
@@ -295,19 +296,6 @@ class KnowledgeBase:
         for old in gens[:-KEEP_GENERATIONS]:
             if old.name != live:
                 shutil.rmtree(old, ignore_errors=True)
-
-
-def _atomic_write(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def _empty_manifest() -> dict[str, Any]:
