@@ -44,6 +44,16 @@ _EVENT_KINDS = frozenset({
     "Pod", "Deployment", "ReplicaSet", "StatefulSet", "DaemonSet", "Job", "CronJob", "PersistentVolumeClaim", "Node",
     "Service", "Ingress", "HorizontalPodAutoscaler",
 })  # fmt: skip
+_GENERAL = re.compile(r"broken|wrong|fail|problem|issue|health|down|error|status|crash|stuck|pending|not ready|"
+                      r"壞|問題|異常|故障|健康|錯誤|失敗|狀態", re.I)  # fmt: skip
+_KIND_WORDS = {
+    "pod": "Pod", "pods": "Pod", "pvc": "PersistentVolumeClaim", "pvcs": "PersistentVolumeClaim",
+    "volume": "PersistentVolumeClaim", "persistentvolumeclaim": "PersistentVolumeClaim", "service": "Service",
+    "svc": "Service", "ingress": "Ingress", "node": "Node", "nodes": "Node", "job": "Job", "cronjob": "CronJob",
+    "configmap": "ConfigMap", "secret": "Secret", "deployment": "Deployment", "statefulset": "StatefulSet",
+    "daemonset": "DaemonSet", "hpa": "HorizontalPodAutoscaler", "autoscaler": "HorizontalPodAutoscaler",
+    "replicaset": "ReplicaSet", "webhook": "ValidatingWebhookConfiguration", "networkpolicy": "NetworkPolicy",
+}  # fmt: skip
 _CHILD_KINDS = frozenset({"Pod", "ReplicaSet", "Job", "PersistentVolumeClaim"})
 _LOG_ERROR = re.compile(r"error|fatal|panic|exception|refused|invalid|failed|cannot|denied|timeout|killed|mismatch",
                         re.I)  # fmt: skip
@@ -80,6 +90,9 @@ class Mentions:
     namespaces: list[str]
     targets: list[Target]
     words: list[str]
+    kinds: set[str] = field(default_factory=set)
+    general: bool = False
+    """The question asks about the cluster's health in general ("what is broken?")."""
 
 
 def mentions(question: str, snap: ClusterSnapshot) -> Mentions:
@@ -105,7 +118,8 @@ def mentions(question: str, snap: ClusterSnapshot) -> Mentions:
         targets = narrowed or targets
     named = {t.name for t in targets} | set(namespaces)
     words = [t for t in tokens if len(t) >= 4 and t not in _STOP and t not in named and not t.isdigit()]
-    return Mentions(namespaces, targets, words)
+    kinds = {_KIND_WORDS[t] for t in tokens if t in _KIND_WORDS}
+    return Mentions(namespaces, targets, words, kinds, bool(_GENERAL.search(question)))
 
 
 def _score(result: Mapping[str, Any], m: Mentions) -> int:
@@ -123,15 +137,24 @@ def _score(result: Mapping[str, Any], m: Mentions) -> int:
             score = max(score, 6)
         elif short == t.name:
             score = max(score, 5)
-        elif (kind in _CHILD_KINDS and short.startswith(t.name + "-")) or parent.endswith("/" + t.name):
+        elif _child_of(kind, short, parent, t.name):
             score = max(score, 4)
         elif re.search(rf"(?<![\w-]){re.escape(t.name)}(?![\w-])", text):
             score = max(score, 3)
-    if ns and ns in m.namespaces:
-        score += 2
     hay = f"{name} {text}".lower()
     score += min(3, sum(1 for w in m.words if w in hay))
+    if kind in m.kinds and score:
+        score += 2
+    if ns and ns in m.namespaces:
+        score += 2
     return score
+
+
+def _child_of(kind: str, short: str, parent: str, name: str) -> bool:
+    """A pod/ReplicaSet/Job of workload `name`, or a StatefulSet claim `<template>-<name>-<n>`."""
+    if parent.endswith("/" + name) or (kind in _CHILD_KINDS and short.startswith(name + "-")):
+        return True
+    return kind == "PersistentVolumeClaim" and f"-{name}-" in f"-{short}"
 
 
 def select(results: list[Mapping[str, Any]], m: Mentions) -> list[Finding]:
@@ -143,17 +166,19 @@ def select(results: list[Mapping[str, Any]], m: Mentions) -> list[Finding]:
         floor = 2
     elif any(f.score > 0 for f in scored):
         floor = max(1, max(f.score for f in scored) - 1)
-    else:
+    elif m.general:
         floor = 0  # a general question ("what is broken?"): everything
+    else:
+        return []  # the question names nothing in the cluster and is not about its health
     chosen = [f for f in scored if f.score >= floor]
     chosen.sort(key=lambda f: (_severity(f), -f.score, f.kind, f.name))
     return chosen[:MAX_FINDINGS] if floor else chosen[: MAX_FINDINGS * 2]
 
 
 def _severity(f: Finding) -> int:
-    order = {"Pod": 0, "PersistentVolumeClaim": 1, "Node": 1, "Job": 1, "CronJob": 1, "Service": 2, "Ingress": 2,
-             "ReplicaSet": 2, "Deployment": 3, "StatefulSet": 3}  # fmt: skip
-    return order.get(f.kind, 4)
+    order = {"Pod": 0, "PersistentVolumeClaim": 1, "Node": 1, "Job": 1, "CronJob": 1, "ReplicaSet": 1, "Ingress": 2,
+             "Service": 3, "Deployment": 4, "StatefulSet": 4, "DaemonSet": 4}  # fmt: skip
+    return order.get(f.kind, 2)
 
 
 def _restarted(snap: ClusterSnapshot, ns: str, pod: str) -> bool:
