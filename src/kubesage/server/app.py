@@ -79,6 +79,7 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
     customrest.register(app, state, answering)
     openai_compat.register(app, state, answering)
     ops.register(app, state, answering)
-    app.add_middleware(GuardMiddleware, token=settings.token, max_body=settings.max_body)
+    app.add_middleware(GuardMiddleware, token=settings.token, max_body=settings.max_body,
+                       body_timeout=settings.body_timeout)  # fmt: skip
     app.add_middleware(MetricsMiddleware, metrics=state.metrics)
     return app

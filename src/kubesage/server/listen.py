@@ -55,11 +55,9 @@ class GuardedH11Protocol(H11Protocol):
     def _evict(self) -> None:
         idle = [c for c in self.connections
                 if isinstance(c, GuardedH11Protocol) and c is not self and c._awaiting]  # fmt: skip
-        if not idle:
-            self.transport.close()  # every connection has a request in flight: no room for this one
-            return
-        oldest = min(idle, key=lambda c: c._idle_since)
-        oldest.transport.close()
+        victim = min(idle, key=lambda c: c._idle_since) if idle else self  # all busy: no room for this one
+        victim.transport.close()
+        self.connections.discard(victim)  # now, not when the loop gets to connection_lost
 
     def handle_events(self) -> None:
         before = self.cycle

@@ -127,7 +127,8 @@ class WorkerPool:
             try:
                 self._await_ready(worker)
             except KubesageError as err:
-                log.error("kubesage: replacing a worker failed: %s", err)
+                if not self._closed:  # at shutdown, close() stopped it on purpose
+                    log.error("kubesage: replacing a worker failed: %s", err)
                 return
             if self._closed:
                 self._kill(worker)

@@ -31,6 +31,8 @@ class ServerSettings:
     """Per-request deadline in seconds for the worker's part; 0 picks a default per backend."""
     queue: int = limits.QUEUE_PER_WORKER
     """Requests that may wait for a free worker, per worker; more get 503."""
+    body_timeout: float = limits.BODY_TIMEOUT
+    """Seconds to receive a request body after its headers (408 after)."""
 
     @property
     def upstream(self) -> bool:
