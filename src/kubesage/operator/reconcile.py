@@ -30,6 +30,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("kubesage.operator")
 
+STATUS_REFRESH = 300.0
+"""Seconds between status patches when only the analysis time changed."""
+
 SecretReader = Callable[[str, str, str], str]
 """(namespace, name, key) -> value; raises KubesageError."""
 
@@ -49,6 +52,9 @@ class PassReport:
     notify_failed: int = 0
     duration: float = 0.0
     errors: list[str] = field(default_factory=list)
+    """Problems worth a Degraded condition: failed writes, explain warnings."""
+    warnings: list[str] = field(default_factory=list)
+    """Analysis notes (a kind that may not be listed, an unknown filter): shown in status only."""
 
 
 @dataclass
@@ -107,6 +113,7 @@ class Reconciler:
         self.needs_details: set[str] = set()
         self.seen: tuple[int, int] = (-1, -1)
         self.last_status: dict[str, Any] = {}
+        self.last_status_patch = float("-inf")
         self.last_report: PassReport | None = None
         self.last_analysis_time = ""
         self.backend_error = ""
@@ -247,7 +254,7 @@ class Reconciler:
             self.metrics.writes_deferred.labels(self.name).inc(report.deferred)
         report.errors.extend(self.writer.stats.errors)
         self.writer.stats.errors.clear()
-        report.errors.extend(warnings)
+        report.warnings.extend(dict.fromkeys([*warnings, *analysis.errors]))
         self._queue_notifications(desired, touched)
         self._notify(report)
         self._update_result_metrics(results)
@@ -333,6 +340,7 @@ class Reconciler:
             else:
                 self.needs_details.discard(n)
                 report.explained += 1
+        report.errors.extend(f"[explain] {w}" for w in outcome.warnings)
         report.llm_calls += outcome.calls
         report.llm_failed += outcome.failed
         report.cache_hits += outcome.cache_hits
@@ -453,7 +461,7 @@ class Reconciler:
         if failing:
             degraded.append(("SinkFailing", "; ".join(f"{s.name}: {s.last_error}" for s in failing)))
         if report.errors:
-            degraded.append(("AnalysisWarnings", "; ".join(report.errors[:3])))
+            degraded.append(("ReconcileProblems", "; ".join(report.errors[:3])))
         self.conditions.set("Ready", True, "Analyzed", f"{report.results} results")
         if degraded:
             self.conditions.set("Degraded", True, degraded[0][0], " | ".join(m for _, m in degraded)[:1000])
@@ -470,6 +478,7 @@ class Reconciler:
             "resultCount": report.results,
             "circuit": circuit,
             "sinks": [s.status() for s in self.sinks.values()],
+            "warnings": report.warnings[:20],
         }
 
     def _publish_status(self, report: PassReport) -> None:
@@ -481,7 +490,12 @@ class Reconciler:
         self._patch_status({"observedGeneration": self.generation, "conditions": self.conditions.as_list()})
 
     def _patch_status(self, status: dict[str, Any]) -> None:
-        if status == self.last_status:
+        # A pass over an unchanged picture changes only the times: refresh those every few minutes.
+        volatile = ("lastAnalysisTime", "lastAnalysisDurationSeconds")
+        same = {k: v for k, v in status.items() if k not in volatile} == {
+            k: v for k, v in self.last_status.items() if k not in volatile
+        }
+        if same and self.clock() - self.last_status_patch < STATUS_REFRESH:
             return
         from kubernetes import client
 
@@ -501,6 +515,7 @@ class Reconciler:
             log.warning("status of KubeSage %s/%s: %s", self.namespace, self.name, err)
             return
         self.last_status = status
+        self.last_status_patch = self.clock()
 
 
 def _now() -> str:
