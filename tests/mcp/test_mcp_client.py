@@ -1,0 +1,147 @@
+"""`ask`'s MCP client: external servers from config add namespaced tools to the loop.
+
+Against kubesage's own `kubesage mcp` (stdio), and against the third-party `kubernetes-mcp-server` (npm,
+installed by `python tools/kubernetes_mcp_server.py install`) pointed at the real test cluster.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import anyio
+import pytest
+from mcp import Client
+from mcp_harness import DEMO, KUBESAGE, stdio_params
+
+from ask.scripted import KEY, never, openai_calls, openai_text
+from kubesage.ask.session import AskOptions, Session
+from kubesage.config import Config
+from kubesage.errors import KubesageError
+from kubesage.mcp.workspace import Source, Workspace
+from llm.wire import serve
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "ask"))
+from scripted import KEY, never, openai_calls, openai_text
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _config(url: str, servers: list[dict[str, Any]]) -> Config:
+    return Config.model_validate({
+        "ai": {"providers": [{"name": "openai", "password": KEY, "baseurl": url + "/v1", "model": "m-1"}],
+               "defaultprovider": "openai"},
+        "ask": {"mcp_servers": servers},
+    })  # fmt: skip
+
+
+def _tools(body: dict[str, Any]) -> list[str]:
+    return [t["function"]["name"] for t in body["tools"]]
+
+
+def _tool_messages(body: dict[str, Any]) -> list[str]:
+    return [m["content"] for m in body["messages"] if m["role"] == "tool"]
+
+
+def test_ask_calls_kubesage_own_mcp_server_over_stdio(tmp_path: Path) -> None:
+    own = stdio_params(tmp_path, "--snapshot", DEMO)
+    servers = [{"name": "self", "command": own.command, "args": own.args, "env": own.env}]
+    with serve(never) as srv:
+        srv.scripted += [
+            openai_calls(("self__analyze", {"namespace": "payments"}),
+                         ("self__get_resource", {"kind": "Secret", "name": "payments-db", "namespace": "payments"})),
+            openai_text("ledger-worker lacks DATABASE_URL [1]."),
+        ]  # fmt: skip
+        config = _config(srv.url, servers)
+        with Session(Workspace(Source(snapshots=(DEMO,)), config=config), config, AskOptions()) as session:
+            answer = session.ask("what is broken in payments?")
+    names = _tools(srv.requests[0].json())
+    assert {"self__analyze", "self__kb_search", "self__logs", "analyze"} <= set(names)
+    outputs = _tool_messages(srv.requests[1].json())
+    assert "ledger-worker" in outputs[0] and outputs[0].startswith("<cluster-data")
+    assert "password" in outputs[1] and "not-a-real-password" not in outputs[1]
+    assert [o.tool for o in answer.observations] == ["self__analyze", "self__get_resource"]
+    assert not answer.refused
+
+
+def test_bad_external_server_config_is_one_line_error(tmp_path: Path) -> None:
+    config = _config("http://127.0.0.1:9", [{"name": "x y", "command": "true"}])
+    with pytest.raises(KubesageError, match=r"ask.mcp_servers\[0\].name"):
+        Session(Workspace(Source(snapshots=(DEMO,)), config=config), config, AskOptions()).__enter__()
+    config = _config("http://127.0.0.1:9", [{"name": "gone", "command": str(tmp_path / "no-such-binary")}])
+    with pytest.raises(KubesageError, match="MCP server gone: cannot connect"):
+        Session(Workspace(Source(snapshots=(DEMO,)), config=config), config, AskOptions()).__enter__()
+
+
+def _k8s_mcp_server() -> str:
+    explicit = os.environ.get("KUBESAGE_K8S_MCP_SERVER")
+    if explicit:
+        return explicit
+    found = subprocess.run([sys.executable, str(ROOT / "tools" / "kubernetes_mcp_server.py"), "path"],
+                           capture_output=True, text=True)  # fmt: skip
+    if found.returncode != 0:
+        message = "kubernetes-mcp-server is not installed (python tools/kubernetes_mcp_server.py install)"
+        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+            pytest.fail(message, pytrace=False)
+        pytest.skip(message)
+    return found.stdout.strip()
+
+
+@pytest.mark.real
+def test_ask_with_third_party_kubernetes_mcp_server_on_the_real_cluster(real_demo: Any) -> None:
+    binary = _k8s_mcp_server()
+    servers = [{"name": "k8s", "command": binary,
+                "args": ["--kubeconfig", str(real_demo.kubeconfig), "--disable-multi-cluster"]}]  # fmt: skip
+    with serve(never) as srv:
+        srv.scripted += [
+            openai_calls(("k8s__pods_list_in_namespace", {"namespace": "shop"}),
+                         ("k8s__resources_delete", {"apiVersion": "v1", "kind": "Pod", "namespace": "shop",
+                                                    "name": "checkout-7d9f8c6b5d-6fz4x"})),
+            openai_calls(("k8s__events_list", {"namespace": "shop"})),
+            openai_text("checkout-7d9f8c6b5d-6fz4x cannot pull its image [1][2]."),
+        ]  # fmt: skip
+        config = _config(srv.url, servers)
+        workspace = Workspace(Source(kubeconfig=str(real_demo.kubeconfig)), config=config)
+        with Session(workspace, config, AskOptions()) as session:
+            answer = session.ask("why is checkout stuck?")
+        workspace.close()
+    names = _tools(srv.requests[0].json())
+    assert "k8s__pods_list_in_namespace" in names and "k8s__events_list" in names
+    assert not any(n.endswith(("resources_delete", "resources_create_or_update", "pods_delete")) for n in names)
+    first = _tool_messages(srv.requests[1].json())
+    assert "checkout-7d9f8c6b5d-6fz4x" in first[0]
+    assert "read-only" in first[1]
+    assert [o.status for o in answer.observations] == ["ok", "refused", "ok"]
+    assert "ImagePull" in answer.observations[2].text or "image" in answer.observations[2].text.lower()
+    # The pod is still there: nothing was deleted.
+    assert real_demo.kubectl("get", "pod", "-n", "shop", "checkout-7d9f8c6b5d-6fz4x").returncode == 0
+
+
+@pytest.mark.real
+def test_kubesage_mcp_on_the_live_real_cluster(real_demo: Any, tmp_path: Path) -> None:
+    async def main() -> dict[str, Any]:
+        params = stdio_params(tmp_path, "--kubeconfig", str(real_demo.kubeconfig))
+        async with Client(params) as client:
+            return {
+                "analyze": await client.call_tool("analyze", {"namespace": "shop"}),
+                "secret": await client.call_tool("get_resource", {"kind": "Secret", "name": "payments-db",
+                                                                  "namespace": "payments"}),
+                "logs": await client.call_tool("logs", {"pod": "cart-5c7b9d8f6d-gqsrl", "namespace": "shop",
+                                                        "previous": True, "tail": 20}),
+                "events": await client.call_tool("events", {"kind": "Pod", "name": "checkout-7d9f8c6b5d-6fz4x",
+                                                            "namespace": "shop"}),
+            }  # fmt: skip
+
+    out = anyio.run(main)
+    text = {k: v.content[0].text for k, v in out.items()}
+    assert not any(v.is_error for v in out.values()), text
+    assert "source: cluster" in text["analyze"] and "Deployment shop/checkout" in text["analyze"]
+    assert "password" in text["secret"] and "not-a-real-password" not in text["secret"]
+    assert "ErrImagePull" in text["events"]
+    assert "REDIS_URL" in text["logs"] or "no previous logs" in text["logs"]
+    assert json.dumps(text)  # every output is plain text
+    assert KUBESAGE
