@@ -12,8 +12,8 @@ from kubesage.explain.anonymize import Anonymizer, image_terms
 from kubesage.explain.prompts import DEFAULT_PROMPT, KYVERNO_PROMPT, PROMPT_MAP, fill, template_for
 from kubesage.explain.retry import Gate, RetryPolicy, call_with_retry
 from kubesage.explain.signature import Signer, retarget
+from kubesage.gojson import go_float32, go_string
 from kubesage.llm.base import Completion, CompletionRequest, LLMError
-from kubesage.llm.gojson import go_float32, go_string
 from kubesage.llm.http import parse_retry_after, redact
 
 # -- prompts -----------------------------------------------------------------------------
@@ -186,3 +186,11 @@ def test_redact_hides_keys() -> None:
 def test_go_json_encoding() -> None:
     assert go_string("<a&b>\u2028") == '"\\u003ca\\u0026b\\u003e\\u2028"'
     assert [go_float32(v) for v in (0.0, 0.7, 1.0, 0.1)] == ["0", "0.7", "1", "0.1"]
+
+
+def test_go_json_indent_shares_the_escape_table_with_go_string() -> None:
+    from kubesage.gojson import go_json
+
+    text = "<a&b>\u2028 lone \ud800"
+    assert go_json({"t": text}) == '{\n  "t": ' + go_string(text) + "\n}"
+    assert go_string("\ud800") == '"\\ufffd"'

@@ -11,8 +11,8 @@ import re
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from kubesage.gojson import GoMap, go_marshal
 from kubesage.llm.base import Completion, CompletionRequest, LLMError
-from kubesage.llm.gojson import GoMap, go_marshal
 from kubesage.llm.http import post_json
 from kubesage.llm.turns import flat_prompt
 

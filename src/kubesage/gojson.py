@@ -1,13 +1,27 @@
-"""Go `encoding/json` byte compatibility: string escaping and float32 formatting."""
+"""Go `encoding/json` byte compatibility: string escaping, float32 formatting, MarshalIndent.
+
+One escape table serves both the compact marshaller (customrest request bodies) and the
+indented one (k8sgpt's `-o json`).
+"""
 
 from __future__ import annotations
 
+import json
 import struct
 from collections.abc import Mapping
 from typing import Any
 
 _SHORT = {'"': '\\"', "\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t"}
+# encoding/json escapes these even in MarshalIndent output (HTML-safe JSON).
 _HTML = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"}
+# A lone surrogate cannot be UTF-8; Go writes U+FFFD for invalid UTF-8.
+_SURROGATES = {chr(c): "\\ufffd" for c in range(0xD800, 0xE000)}
+_INDENT_TABLE = str.maketrans({**_HTML, **_SURROGATES})
+
+
+def go_json(value: Any) -> str:
+    """JSON as Go's json.MarshalIndent(v, "", "  ") writes it (HTML-safe, UTF-8 kept)."""
+    return json.dumps(value, indent=2, ensure_ascii=False, separators=(",", ": ")).translate(_INDENT_TABLE)
 
 
 def go_string(value: str) -> str:
