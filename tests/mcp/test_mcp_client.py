@@ -25,9 +25,6 @@ from kubesage.errors import KubesageError
 from kubesage.mcp.workspace import Source, Workspace
 from llm.wire import serve
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "ask"))
-from scripted import KEY, never, openai_calls, openai_text
-
 ROOT = Path(__file__).resolve().parents[2]
 
 
