@@ -83,6 +83,13 @@ class KBIndex:
 
 _CACHE: dict[str, KBIndex] = {}
 _CACHE_LOCK = threading.Lock()
+CACHE_BYTES = 128 << 20
+"""Loaded generations kept, by size; the newest is always kept (an ingest creates a new one)."""
+
+
+def _nbytes(index: KBIndex) -> int:
+    arrays = (index.data, index.indices, index.indptr, index.idf, index.dense)
+    return sum(int(getattr(a, "nbytes", 0)) for a in arrays) + sum(2 * len(c.text) + 512 for c in index.chunks)
 
 
 def load_index(gen_dir: Path, read_manifest: Callable[[Path], dict[str, Any]]) -> KBIndex:
@@ -98,10 +105,10 @@ def load_index(gen_dir: Path, read_manifest: Callable[[Path], dict[str, Any]]) -
             return cached
     index = _load(gen_dir, read_manifest(gen_dir))
     with _CACHE_LOCK:
-        # Keep only a few generations in memory (an ingest creates a new one).
-        if len(_CACHE) >= 8:
+        index = _CACHE.setdefault(key, index)
+        while len(_CACHE) > 1 and sum(_nbytes(i) for i in _CACHE.values()) > CACHE_BYTES:
             _CACHE.pop(next(iter(_CACHE)))
-        return _CACHE.setdefault(key, index)
+        return index
 
 
 def _load(gen_dir: Path, manifest: dict[str, Any]) -> KBIndex:

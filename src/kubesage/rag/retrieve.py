@@ -91,6 +91,7 @@ class Retriever:
         dense: bool | None = None,
         use_reasons: bool = True,
         cache_size: int = 1024,
+        cache_bytes: int = 16 << 20,
     ) -> None:
         self.kb = kb
         self.threshold = threshold
@@ -98,6 +99,8 @@ class Retriever:
         self.use_reasons = use_reasons
         self._cache: OrderedDict[tuple[str, int], Retrieval] = OrderedDict()
         self._cache_size = cache_size
+        self._cache_bytes = cache_bytes  # the queries dominate: hits share the index's strings
+        self._cached_bytes = 0
         self._lock = threading.Lock()
         self._current: KBIndex | None = None
         self._meta: _IndexMeta | None = None
@@ -113,6 +116,7 @@ class Retriever:
             if index is not self._current or self._meta is None:  # a new generation: forget the old one
                 self._current, self._meta = index, _IndexMeta(index)
                 self._cache.clear()
+                self._cached_bytes = 0
             meta = self._meta
             cached = self._cache.get(key)
             if cached is not None:
@@ -122,9 +126,11 @@ class Retriever:
         with self._lock:
             if index is not self._current:
                 return result
-            self._cache[key] = result
-            if len(self._cache) > self._cache_size:
-                self._cache.popitem(last=False)
+            if key not in self._cache:
+                self._cache[key] = result
+                self._cached_bytes += _cost(key)
+            while self._cache and (len(self._cache) > self._cache_size or self._cached_bytes > self._cache_bytes):
+                self._cached_bytes -= _cost(self._cache.popitem(last=False)[0])
         return result
 
     def _search(self, index: KBIndex, meta: _IndexMeta, query: str, k: int) -> Retrieval:
@@ -328,3 +334,10 @@ def _coverage(
             got += w
             matched += 1
     return got / total, matched
+
+
+def _cost(key: tuple[str, int]) -> int:
+    """Approximate bytes a cache entry holds: its query string plus the Retrieval and its hits."""
+    import sys
+
+    return sys.getsizeof(key[0]) + 2048
