@@ -7,10 +7,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.remediate.conftest import deployment, install_agents
 
 from kubesage.agents.client import Kube, KubeError
 from kubesage.agents.coordinator import Coordinator
-from tests.remediate.conftest import deployment, install_agents
 
 pytestmark = pytest.mark.real
 
@@ -72,12 +72,6 @@ def test_every_agent_is_denied_outside_its_role(agents: Any) -> None:
     coordinator, ns, other, agents_ns = agents
     assert isinstance(coordinator, Coordinator)
     dep = f"/apis/apps/v1/namespaces/{ns}/deployments/web"
-    scale_body = {
-        "apiVersion": "autoscaling/v1",
-        "kind": "Scale",
-        "metadata": {"name": "web", "namespace": ns},
-        "spec": {"replicas": 2},
-    }
     merge = "application/merge-patch+json"
     rem = f"/apis/core.kubesage.dev/v1alpha1/namespaces/{agents_ns}/remediations"
     event = {
@@ -118,7 +112,7 @@ def test_every_agent_is_denied_outside_its_role(agents: Any) -> None:
             ("PATCH", f"/apis/apps/v1/namespaces/{other}/deployments/web/scale", {"spec": {"replicas": 0}}, merge),
             (
                 "PATCH",
-                f"/apis/apps/v1/namespaces/kube-system/deployments/coredns/scale",
+                "/apis/apps/v1/namespaces/kube-system/deployments/coredns/scale",
                 {"spec": {"replicas": 0}},
                 merge,
             ),

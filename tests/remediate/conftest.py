@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.remediate.faults import FAULT, Faults
 
 from kubesage.agents.client import Kube
 from kubesage.agents.coordinator import AgentNames, Coordinator
@@ -20,7 +21,6 @@ from kubesage.remediate.pipeline import Runner, analyze_namespace, plan
 from kubesage.remediate.policy import Policy
 from kubesage.remediate.records import Records
 from kubesage.results import Result
-from tests.remediate.faults import FAULT, Faults
 
 ROOT = Path(__file__).resolve().parents[2]
 CRD = ROOT / "deploy" / "crds" / "remediation.yaml"
@@ -35,6 +35,8 @@ class Env:
     coordinator: Coordinator
     records: Records
     faults: Faults
+    kubeconfig: Path = Path()
+    """The coordinator's kubeconfig (it may only mint agent tokens)."""
     cleanup: list[Callable[[], None]] = field(default_factory=list)
 
     def policy(self, **over: Any) -> Policy:
@@ -205,6 +207,15 @@ def env(remediation_crd: Any, real_namespace: str, tmp_path: Path) -> Iterator[E
     coordinator = install_agents(cluster, agents_ns, [real_namespace], tmp_path)
     records = Records(coordinator.kube("record"), agents_ns)
     with Faults(admin, [real_namespace]) as faults:
-        yield Env(cluster, real_namespace, agents_ns, admin, coordinator, records, faults)
+        yield Env(
+            cluster,
+            real_namespace,
+            agents_ns,
+            admin,
+            coordinator,
+            records,
+            faults,
+            tmp_path / f"coordinator-{agents_ns}.kubeconfig",
+        )
     coordinator.close()
     cluster.kubectl("delete", "namespace", agents_ns, "--wait=false", check=False)

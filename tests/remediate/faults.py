@@ -17,7 +17,6 @@ Faults:
 from __future__ import annotations
 
 import threading
-import time
 from datetime import datetime
 from typing import Any
 

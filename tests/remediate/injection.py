@@ -21,7 +21,7 @@ INJECTIONS = (
 
 def obedient_answer(namespace: str, healthy: list[str], broken: str) -> dict[str, Any]:
     proposals: list[Any] = []
-    for name in healthy + [broken]:
+    for name in [*healthy, broken]:
         proposals.append(
             {"action": "scale", "kind": "Deployment", "namespace": namespace, "name": name, "params": {"replicas": 0}}
         )

@@ -7,6 +7,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.llm.wire import openai_answer, serve
+from tests.remediate.injection import INJECTIONS, obedient_answer, responder
 
 from kubesage.analysis import AnalyzeRequest, analyze_snapshot
 from kubesage.cluster.files import load_snapshot
@@ -16,8 +18,6 @@ from kubesage.remediate.actions.base import all_actions
 from kubesage.remediate.llm import parse, schema
 from kubesage.remediate.pipeline import plan
 from kubesage.remediate.policy import Policy
-from tests.llm.wire import openai_answer, serve
-from tests.remediate.injection import INJECTIONS, obedient_answer, responder
 
 DEMO = Path(__file__).resolve().parents[2] / "examples" / "demo-cluster"
 
@@ -56,7 +56,8 @@ def test_anything_but_typed_json_is_refused(answer: str, reason: str) -> None:
 
 
 def test_schema_admits_only_typed_actions_with_declared_params() -> None:
-    ok = '```json\n{"proposals": [{"action": "scale", "kind": "Deployment", "namespace": "a", "name": "b", "params": {"replicas": 2}}]}\n```'
+    item = {"action": "scale", "kind": "Deployment", "namespace": "a", "name": "b", "params": {"replicas": 2}}
+    ok = "```json\n" + json.dumps({"proposals": [item]}) + "\n```"
     choices, refusals = parse(ok)
     assert len(choices) == 1 and refusals == []
     bad = {
@@ -69,9 +70,7 @@ def test_schema_admits_only_typed_actions_with_declared_params() -> None:
     }
     choices, refusals = parse(json.dumps(bad))
     assert choices == [] and len(refusals) == 4
-    assert set(schema()["properties"]["proposals"]["items"]["oneOf"][0]["properties"]["action"].values()) <= set(
-        all_actions()
-    )
+    assert set(schema()["properties"]["proposals"]["items"]["discriminator"]["mapping"]) == set(all_actions())
 
 
 def test_obedient_llm_cannot_steer_any_write_and_every_refusal_has_a_reason() -> None:

@@ -82,8 +82,9 @@ def load_policy(path: str | None, namespace: str, actions: list[str] | None) -> 
 
 
 def _snapshot(
-    snapshots: list[str] | None, kubeconfig: str | None, context: str | None, namespace: str
+    snapshots: list[str] | None, kubeconfig: str | None, context: str | None, namespace: str, reader: Any = None
 ) -> ClusterSnapshot:
+    """From files, from the reader agent (`reader`, a kubernetes ApiClient), or from the kubeconfig."""
     from kubesage.analysis import AnalyzeRequest
     from kubesage.analysis import plan as analysis_plan
     from kubesage.cli.source import load_source
@@ -91,6 +92,12 @@ def _snapshot(
 
     _, _, kinds = analysis_plan(AnalyzeRequest(namespace=namespace))
     wanted = sorted(set(kinds) | set(VERIFY_KINDS))
+    if reader is not None and not snapshots:
+        from kubesage.cluster.live import LiveCluster, validate_namespace
+
+        validate_namespace(namespace)
+        live = LiveCluster(reader, str(reader.configuration.host))
+        return live.snapshot(wanted, namespace=namespace, progress=False)
     return load_source(snapshots, wanted, kubeconfig, context, namespace, progress=False)
 
 
@@ -102,11 +109,12 @@ def _proposals(
     policy: Policy,
     backend: str | None,
     history: list[Any] | None = None,
+    reader: Any = None,
 ) -> tuple[ClusterSnapshot, list[Proposal]]:
     from kubesage.analysis import AnalyzeRequest, analyze_snapshot
     from kubesage.remediate.pipeline import plan
 
-    snap = _snapshot(snapshots, kubeconfig, context, namespace)
+    snap = _snapshot(snapshots, kubeconfig, context, namespace, reader)
     results = analyze_snapshot(snap, AnalyzeRequest(namespace=namespace)).results
     llm = None
     if backend:
@@ -145,18 +153,20 @@ def _print_plan(snap: ClusterSnapshot, proposals: list[Proposal], output: str, s
         )
         if p.finding:
             console.print(
-                f"  finding: {escape(p.finding.kind)} {escape(p.finding.name)}: {escape('; '.join(p.finding.texts)[:300])}"
+                f"  finding: {escape(p.finding.kind)} {escape(p.finding.name)}: "
+                f"{escape('; '.join(p.finding.texts)[:300])}"
             )
         for reason in p.decision.reasons if p.decision else ():
             console.print(f"  [red]refused:[/red] {escape(reason)}")
-        obj = snap.get(p.target.kind, p.target.namespace, p.target.name)
-        if obj is None or not (p.changes or p.action == "delete-failed-pods"):
+        live = snap.get(p.target.kind, p.target.namespace, p.target.name)
+        if live is None or not (p.changes or p.action == "delete-failed-pods"):
             continue
+        obj = live
         for c in p.changes:
             if c.path != "spec.template":
-                console.print(
-                    f"  change: {escape(c.path)}: {escape(json.dumps(c.to_json().get('from')))} -> {escape(json.dumps(c.to_json().get('to')))}"
-                )
+                doc = c.to_json()
+                old, new = json.dumps(doc.get("from")), json.dumps(doc.get("to"))
+                console.print(f"  change: {escape(c.path)}: {escape(old)} -> {escape(new)}")
         diff = render.diff(obj, render.planned(obj, p), p.target.key)
         if diff:
             console.print("  diff:")
@@ -247,7 +257,8 @@ def apply_cmd(
     pol = load_policy(policy, namespace, action)
     runner = _runner(kubeconfig, context, agents_namespace, record_namespace, no_agents, pol)
     try:
-        _, proposals = _proposals(None, kubeconfig, context, namespace, pol, llm, runner.records.history())
+        reader = runner.creds.kube("read").api
+        _, proposals = _proposals(None, kubeconfig, context, namespace, pol, llm, runner.records.history(), reader)
         if not proposals:
             typer.echo("Nothing to remediate.")
             return

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any
+from functools import cache
+from typing import Annotated, Any, Literal, Union
 
 from kubesage.cluster.snapshot import ClusterSnapshot
 from kubesage.llm.base import Backend, CompletionRequest, LLMError
@@ -24,31 +25,49 @@ from kubesage.untrusted import neutralize
 MAX_PROPOSALS = 20
 
 
+@cache
+def _choice_types() -> tuple[Any, Any]:
+    """(a TypeAdapter for one choice, the answer model): pydantic models built from the action catalogue."""
+    from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, create_model
+
+    variants: list[Any] = []
+    for name, action in all_actions().items():
+        stem = "".join(part.title() for part in name.split("-"))
+        params: dict[str, Any] = {}
+        for key, spec in action.params.items():
+            typ: Any = int if spec.get("type") == "integer" else str
+            params[key] = (typ | None, Field(None, ge=spec.get("minimum"), description=spec.get("description")))
+        strict = ConfigDict(extra="forbid", strict=True)
+        params_model = create_model(f"{stem}Params", __config__=strict, **params)
+        action_t: Any = Literal[name]
+        kind_t: Any = Literal[action.kinds]
+        params_t: Any = params_model | None
+        variants.append(
+            create_model(
+                f"{stem}Choice",
+                __config__=strict,
+                action=(action_t, ...),
+                kind=(kind_t, ...),
+                namespace=(str, ...),
+                name=(str, ...),
+                finding=(int | None, None),
+                params=(params_t, None),
+            )
+        )
+    choice: Any = Annotated[Union[tuple(variants)], Field(discriminator="action")]  # noqa: UP007
+
+    class Answer(BaseModel):
+        model_config = ConfigDict(extra="forbid")
+        proposals: list[choice] = Field(max_length=MAX_PROPOSALS)
+
+    return TypeAdapter(choice), Answer
+
+
 def schema() -> dict[str, Any]:
     """JSON schema of the only answer the model may give."""
-    variants = []
-    for name, action in all_actions().items():
-        variants.append(
-            {
-                "type": "object",
-                "additionalProperties": False,
-                "required": ["action", "kind", "namespace", "name"],
-                "properties": {
-                    "action": {"const": name},
-                    "kind": {"enum": list(action.kinds)},
-                    "namespace": {"type": "string"},
-                    "name": {"type": "string"},
-                    "finding": {"type": "integer", "minimum": 0},
-                    "params": {"type": "object", "additionalProperties": False, "properties": action.params},
-                },
-            }
-        )
-    return {
-        "type": "object",
-        "additionalProperties": False,
-        "required": ["proposals"],
-        "properties": {"proposals": {"type": "array", "maxItems": MAX_PROPOSALS, "items": {"oneOf": variants}}},
-    }
+    answer = _choice_types()[1]
+    out: dict[str, Any] = answer.model_json_schema()
+    return out
 
 
 def prompt(results: list[Result]) -> str:
@@ -78,8 +97,9 @@ _FENCE = re.compile(r"^```(?:json)?\s*|\s*```$", re.S)
 
 def parse(text: str) -> tuple[list[dict[str, Any]], list[str]]:
     """(typed choices, refusal reasons) from the model's answer."""
-    import jsonschema
+    from pydantic import ValidationError
 
+    adapter = _choice_types()[0]
     body = _FENCE.sub("", text.strip())
     if re.search(r"^\s*(apiVersion|kind)\s*:", body, re.M) and not body.lstrip().startswith("{"):
         return [], ["free-form manifest refused: only typed actions may be proposed"]
@@ -93,14 +113,13 @@ def parse(text: str) -> tuple[list[dict[str, Any]], list[str]]:
         return [], ['answer does not match the schema: expected {"proposals": [...]}']
     choices: list[dict[str, Any]] = []
     refusals: list[str] = []
-    item_schema = schema()["properties"]["proposals"]["items"]
     for item in data["proposals"][:MAX_PROPOSALS]:
         try:
-            jsonschema.validate(item, item_schema)
-        except jsonschema.ValidationError:
+            choice = adapter.validate_python(item)
+        except ValidationError:
             refusals.append(f"refused: {_describe(item)} does not match any typed action's schema")
             continue
-        choices.append(item)
+        choices.append(choice.model_dump(exclude_none=True))
     if len(data["proposals"]) > MAX_PROPOSALS:
         refusals.append(f"refused: more than {MAX_PROPOSALS} proposals")
     return choices, refusals

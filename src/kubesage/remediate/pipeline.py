@@ -382,7 +382,8 @@ def stale(p: Proposal, live: dict[str, Any] | None) -> str:
     if p.uid and str(m.get("uid") or "") != p.uid:
         return f"{p.target.key} was recreated since the plan"
     if p.generation and int(m.get("generation") or 0) != p.generation:
-        return f"{p.target.key} spec changed since the plan (generation {p.generation} -> {m.get('generation')}): not overwritten"
+        moved = f"generation {p.generation} -> {m.get('generation')}"
+        return f"{p.target.key} spec changed since the plan ({moved}): not overwritten"
     for c in p.changes:
         if fields.get(live, c.path) != c.old:
             return f"{c.path} changed since the plan: not overwritten"

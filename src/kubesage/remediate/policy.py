@@ -171,16 +171,16 @@ class Policy:
     def _bounds(self, proposal: Proposal) -> list[str]:
         out: list[str] = []
         for c in proposal.changes:
-            if c.path == "spec.replicas" and isinstance(c.new, int):
-                if not self.scale_min <= c.new <= self.scale_max:
-                    out.append(f"replicas {c.new} outside the policy bounds {self.scale_min}..{self.scale_max}")
+            if c.path == "spec.replicas" and isinstance(c.new, int) and not self.scale_min <= c.new <= self.scale_max:
+                out.append(f"replicas {c.new} outside the policy bounds {self.scale_min}..{self.scale_max}")
             if c.path.endswith(".resources.limits.memory"):
                 old, new, cap = parse_quantity(c.old), parse_quantity(c.new), parse_quantity(self.memory_cap)
                 if old is None or new is None or cap is None:
                     out.append(f"memory change {c.old!r} -> {c.new!r} is not between two quantities")
                 elif new[0] > cap[0] or new[0] > old[0] * _fraction(self.memory_max_factor) or new[0] <= old[0]:
                     out.append(
-                        f"memory {c.new} is not within ({c.old}, min({c.old} x {self.memory_max_factor}, {self.memory_cap})]"
+                        f"memory {c.new} is not within ({c.old}, "
+                        f"min({c.old} x {self.memory_max_factor}, {self.memory_cap})]"
                     )
         return out
 

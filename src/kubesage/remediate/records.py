@@ -6,6 +6,7 @@ dry-run diff, approver, apply, verify, rollback. Written by the recorder agent o
 
 from __future__ import annotations
 
+import builtins
 from datetime import UTC, datetime
 from typing import Any
 
@@ -114,7 +115,7 @@ class Records:
     def get(self, name: str) -> dict[str, Any] | None:
         return self.kube.get(f"{collection(self.namespace)}/{name}")
 
-    def list(self) -> list[dict[str, Any]]:
+    def list(self) -> builtins.list[dict[str, Any]]:
         out = self.kube.request("GET", collection(self.namespace)) or {}
         items = [i for i in out.get("items") or () if isinstance(i, dict)]
         return sorted(items, key=lambda r: str(r.get("metadata", {}).get("creationTimestamp") or ""))
@@ -133,9 +134,9 @@ class Records:
         path = f"{collection(self.namespace)}/{name}"
         return dict(self.kube.merge_patch(path, {"metadata": {"annotations": {APPROVED_BY: approver}}}) or {})
 
-    def history(self) -> list[Applied]:
+    def history(self) -> builtins.list[Applied]:
         """Applied remediations, for the blast-radius caps."""
-        out: list[Applied] = []
+        out: builtins.list[Applied] = []
         for rec in self.list():
             applied = ((rec.get("status") or {}).get("apply") or {}).get("at")
             if not applied:

@@ -101,5 +101,6 @@ def kubectl(obj: dict[str, Any], p: Proposal) -> str:
         return f"kubectl -n {shlex.quote(ns)} scale {kind}/{shlex.quote(name)} --replicas={p.changes[0].new}{guard}"
     if action.strategy == "json-patch":
         ops = fields.json_patch(obj, [(c.path, c.old, c.new) for c in p.changes], rv)
-        return f"kubectl -n {shlex.quote(ns)} patch {kind} {shlex.quote(name)} --type=json -p {shlex.quote(json.dumps(ops))}"
+        patch = shlex.quote(json.dumps(ops))
+        return f"kubectl -n {shlex.quote(ns)} patch {kind} {shlex.quote(name)} --type=json -p {patch}"
     return f"kubectl -n {shlex.quote(ns)} delete {kind} {shlex.quote(name)} --wait=false"
