@@ -24,6 +24,13 @@ def test_retrieval_summary_hand_computed() -> None:
     assert s == {"n": 4, "hit@1": 0.25, "hit@3": 0.5, "hit@5": 0.75, "mrr": pytest.approx(0.4375)}
 
 
+def test_reason_detection_hand_computed() -> None:
+    got = metrics.reason_detection([["OOMKilled"], ["Evicted", "OOMKilled"], [], ["Forbidden"]],
+                                   [["OOMKilled"], ["OOMKilled"], ["NoEndpoints"], ["FailedCreate"]])
+    assert got == {"n": 4, "named": 0.75, "top1": 0.25, "any": 0.5}
+    assert metrics.reason_detection([], [])["n"] == 0
+
+
 def test_first_relevant_rank_uses_reason_intersection() -> None:
     hits = [("Evicted",), ("OOMKilled", "CrashLoopBackOff"), ("OOMKilled",)]
     assert metrics.first_relevant_rank(hits, ["CrashLoopBackOff"]) == 2

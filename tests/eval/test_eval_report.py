@@ -31,7 +31,7 @@ SCHEMA: dict[str, Any] = {
     "detection.recall": NUM, "detection.precision": NUM, "detection.false_positives": int,
     "detection.expected": int, "detection.found": int, "detection.by_category": dict, "detection.items": list,
     **{f"{name}.{path}": typ for name in ("dev", "test") for path, typ in _PER_SET.items()},
-    "test.retrieval.runbook.hit@3": NUM, "test.answers.within_length_budget": NUM,
+    "test.retrieval.runbook.hit@3": NUM, "test.retrieval.reason_detection.top1": NUM, "test.answers.within_length_budget": NUM,
     "sanity.echo.dev.coverage": NUM, "sanity.echo.test.coverage": NUM, "sanity.echo.test.groundedness": NUM,
     "sanity.echo.test.pass@1": NUM,
     "latency.analysis.p50_ms": NUM, "latency.analysis.p95_ms": NUM, "latency.retrieval.p95_ms": NUM,

@@ -35,6 +35,7 @@ SIDE_BY_SIDE: tuple[tuple[str, str], ...] = (
     ("retrieval hit@3 (zh)", "retrieval.by_language.zh.hit@3"),
     ("retrieval MRR", "retrieval.overall.mrr"),
     ("runbook hit@3", "retrieval.runbook.hit@3"),
+    ("reason detector right (top 1)", "retrieval.reason_detection.top1"),
     ("answer coverage", "answers.coverage"),
     ("citation correctness", "answers.citation_correctness"),
     ("groundedness", "answers.groundedness"),

@@ -92,6 +92,21 @@ def first_runbook_rank(doc_ids: Sequence[str], runbooks: Iterable[str]) -> int |
     return None
 
 
+def reason_detection(detected: Sequence[Sequence[str]], expected: Sequence[Iterable[str]]) -> dict[str, float | int]:
+    """How well the reason detector reads the questions: the share where it named any reason, where
+    its first reason is an expected one (top1), and where any of its reasons is (any)."""
+    n = len(detected)
+    if not n:
+        return {"n": 0, "named": 0.0, "top1": 0.0, "any": 0.0}
+    pairs = [(list(d), set(e)) for d, e in zip(detected, expected, strict=True)]
+    return {
+        "n": n,
+        "named": sum(bool(d) for d, _ in pairs) / n,
+        "top1": sum(bool(d) and d[0] in e for d, e in pairs) / n,
+        "any": sum(bool(set(d) & e) for d, e in pairs) / n,
+    }
+
+
 def retrieval_summary(ranks: Sequence[int | None]) -> dict[str, float | int]:
     """hit@1, hit@3, hit@5 and MRR over first-relevant ranks (None = no relevant hit)."""
     n = len(ranks)

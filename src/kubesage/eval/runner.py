@@ -235,7 +235,10 @@ def _detect(scenarios: Sequence[Scenario], progress: Progress) -> tuple[dict[str
 
 def _retrieve(corpus: RetrievalCorpus, questions: Sequence[Question], progress: Progress
               ) -> tuple[dict[str, Any], list[float]]:
+    from kubesage.rag.reasons import detect_reasons
+
     progress.phase("retrieval", len(questions))
+    detected: list[list[str]] = []
     ranks: dict[str, list[int | None]] = {}
     styles: dict[str, list[int | None]] = {}
     runbook_ranks: list[int | None] = []
@@ -243,8 +246,10 @@ def _retrieve(corpus: RetrievalCorpus, questions: Sequence[Question], progress: 
     latencies: list[float] = []
     for q in questions:
         start = time.perf_counter()
-        hits = corpus.search(question_request(q).message, RETRIEVAL_DEPTH)
+        query = question_request(q).message
+        hits = corpus.search(query, RETRIEVAL_DEPTH)
         latencies.append(time.perf_counter() - start)
+        detected.append(detect_reasons(query))
         rank = metrics.first_relevant_rank([h.reasons for h in hits], q.reasons)
         ranks.setdefault(q.lang, []).append(rank)
         styles.setdefault(q.style or "unset", []).append(rank)
@@ -261,6 +266,7 @@ def _retrieve(corpus: RetrievalCorpus, questions: Sequence[Question], progress: 
         "by_language": {lang: metrics.retrieval_summary(rs) for lang, rs in sorted(ranks.items())},
         "by_style": {style: metrics.retrieval_summary(rs) for style, rs in sorted(styles.items())},
         "runbook": metrics.retrieval_summary(runbook_ranks) if runbook_ranks else None,
+        "reason_detection": metrics.reason_detection(detected, [q.reasons for q in questions]),
         "misses": misses,
     }, latencies
 
