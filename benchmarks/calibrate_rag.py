@@ -176,7 +176,7 @@ def main(argv: list[str] | None = None) -> int:
     outside = [s for s in scored if not s.item.reasons]
     print(f"\nin scope: min confidence {min(s.confidence for s in inside):.3f}; "
           f"out of scope: max confidence {max(s.confidence for s in outside):.3f}")  # fmt: skip
-    print("\nthreshold  false refusals (of %d)  wrong answers (of %d)" % (len(inside), len(outside)))
+    print(f"\nthreshold  false refusals (of {len(inside)})  wrong answers (of {len(outside)})")
     for i in range(10, 61, 2):
         th = i / 100
         fr, wrong = errors_at(scored, th)

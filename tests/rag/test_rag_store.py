@@ -42,7 +42,7 @@ def test_reingest_is_incremental_by_content_hash(tmp_path: Path, docs: Path, mon
     parsed: list[str] = []
     import kubesage.rag.store as store
 
-    real = store.load_document
+    real = store.load_document  # type: ignore[attr-defined]
 
     def counting(file: Path, *args: object, **kwargs: object) -> object:
         parsed.append(file.name)

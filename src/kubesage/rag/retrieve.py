@@ -20,22 +20,28 @@ from dataclasses import dataclass
 from itertools import pairwise
 from typing import Any
 
+from kubesage.rag.concepts import QueryTerms, glossary, quoted_names, strip_masks
+from kubesage.rag.glossary import ANCHORS
 from kubesage.rag.index import KBIndex, index_text
 from kubesage.rag.reasons import detect_reasons
 from kubesage.rag.store import KnowledgeBase
 from kubesage.rag.tokenize import has_cjk, tokenize
 
-DEFAULT_THRESHOLD = 0.31
+DEFAULT_THRESHOLD = 0.38
 REASON_BOOST = 0.6
 REASON_FLOOR = 0.75
 SINGLE_TERM_FACTOR = 0.5
 RRF_K = 60
 CJK_CHAR_WEIGHT = 0.3
 CJK_UNKNOWN_BIGRAM_WEIGHT = 0.5
-TITLE_BOOST = 0.3
+TITLE_BOOST = 0.6
 PHRASE_WEIGHT = 0.25
 PHRASE_CANDIDATES = 200
 QTF_DAMPING = 0.5
+CONCEPT_BOOST = 0.8
+LEFTOVER = 0.5
+NO_ANCHOR = 0.5
+UNKNOWN_SHORT = 3
 MAX_QUERY_CHARS = 10_000
 """Only the start of a longer query is searched: k8sgpt sends one object's failures (well under this),
 and reason detection and tokenizing cost about 5 ms per 1,000 characters."""
@@ -139,8 +145,9 @@ class Retriever:
         reasons = tuple(detect_reasons(query)) if self.use_reasons else ()
         if not index.num_docs or not query.strip():
             return Retrieval(query, reasons, (), self.threshold)
-        tokens = tokenize(query)
-        scores = _bm25(index, tokens)
+        terms = glossary().analyze(query)
+        tokens = tokenize(strip_masks(query))
+        scores = _bm25(index, tokens + _expansion(terms, tokens))
         scores = scores + PHRASE_WEIGHT * _phrase_scores(index, meta, tokens, scores)
         top = float(scores.max()) if len(scores) else 0.0
         match_frac = np.zeros(index.num_docs, dtype="float32")  # share of the query's reasons (confidence)
@@ -155,12 +162,17 @@ class Retriever:
                 rank_frac[rows] += specificity[reason] / total
         if reasons:
             scores = scores + rank_frac * (REASON_BOOST * max(top, 1.0))
+        concept_weights = meta.concept_weights(terms.concepts)
+        concept_share = _concept_share(meta, concept_weights)
+        if concept_weights:
+            scores = scores + concept_share * (CONCEPT_BOOST * max(top, 1.0))
         for rows in _title_matches(meta, tokens):
             scores[rows] += TITLE_BOOST * max(top, 1.0)
         order = _top(scores, max(50, k * 10))
         if self._use_dense(index):
             order = self._fuse(index, query, scores, order)
-        weights = _query_weights(index, tokens)
+        weights = _query_weights(index, list(terms.words), quoted_names(query))
+        anchored = any(c in ANCHORS for c in terms.concepts)
         hits: list[Hit] = []
         seen: set[str] = set()
         for row in order:
@@ -170,10 +182,12 @@ class Retriever:
             if chunk.doc_id in seen:
                 continue
             seen.add(chunk.doc_id)
-            coverage, matched = _coverage(index, weights, int(row), int(row) + 1)
+            coverage, matched = _coverage(index, weights, int(row), int(row) + 1, concept_weights)
             # One shared word ("root" in "square root") is no evidence of topic; it needs company.
             confidence = coverage * SINGLE_TERM_FACTOR if matched < 2 else coverage
-            if match_frac[row] > 0:
+            if not anchored:  # no Kubernetes concept at all: shared generic words are weak evidence
+                confidence *= NO_ANCHOR
+            elif match_frac[row] > 0:
                 confidence = max(coverage, REASON_FLOOR * float(match_frac[row]) + 0.25 * coverage)
             hits.append(Hit(chunk.doc_id, chunk.title, chunk.section, chunk.source, chunk.text, chunk.reasons,
                             chunk.lang, float(scores[row]), min(confidence, 1.0), int(row)))  # fmt: skip
@@ -225,6 +239,10 @@ class _IndexMeta:
         # Squared IDF over documents: how much carrying this reason singles a runbook out.
         self.reason_weight = {r: math.log(1.0 + n_docs / len(d)) ** 2 for r, d in docs.items()}
         self.index = index
+        doc_ids: dict[str, int] = {}
+        self.doc_of_row = np.asarray([doc_ids.setdefault(c.doc_id, len(doc_ids)) for c in index.chunks], dtype="int64")
+        self.num_docs = len(doc_ids)
+        self._concepts: dict[str, tuple[Any, float]] = {}  # concept -> (rows of documents showing it, IDF)
         self._pairs: dict[int, frozenset[tuple[str, str]]] = {}  # chunk row -> its word pairs, filled on demand
         titles: dict[str, list[int]] = {}
         for i, chunk in enumerate(index.chunks):
@@ -232,6 +250,36 @@ class _IndexMeta:
         # Titles that quote a failure message ("Service has no endpoints: ..."), as word pairs.
         self.titles = [(frozenset(_word_pairs(tokenize(head))), np.asarray(rows, dtype="int64"))
                        for head, rows in titles.items() if len(head.split()) >= 3]  # fmt: skip
+
+    def concept(self, name: str) -> tuple[Any, float]:
+        """(bool array over chunk rows: the row's document shows the concept, the concept's IDF)."""
+        found = self._concepts.get(name)
+        if found is not None:
+            return found
+        import numpy as np
+
+        index = self.index
+        rows = np.zeros(index.num_docs, dtype=bool)
+        for group in glossary().forms.get(name, ()):
+            if not group or any(t not in index.vocab for t in group):
+                continue
+            have = np.ones(index.num_docs, dtype=bool)
+            for tid in (index.vocab[t] for t in group):  # every token of the form, in the same section
+                col = np.zeros(index.num_docs, dtype=bool)
+                col[index.indices[int(index.indptr[tid]) : int(index.indptr[tid + 1])]] = True
+                have &= col
+            rows |= have
+        docs = np.unique(self.doc_of_row[rows])
+        # Presence is per document (a Chinese question may match the English section), but the
+        # weight is the IDF over sections: a concept every runbook mentions in passing weighs little.
+        df, n = int(rows.sum()), max(index.num_docs, 1)
+        idf = math.log(1.0 + (n - df + 0.5) / (df + 0.5))
+        in_doc = np.isin(self.doc_of_row, docs)
+        found = self._concepts[name] = (in_doc, idf)
+        return found
+
+    def concept_weights(self, names: tuple[str, ...]) -> list[tuple[Any, float]]:
+        return [self.concept(n) for n in names]
 
     def pairs(self, row: int) -> frozenset[tuple[str, str]]:
         found = self._pairs.get(row)
@@ -291,13 +339,35 @@ def _title_matches(meta: _IndexMeta, tokens: list[str]) -> list[Any]:
     return [rows for head, rows in meta.titles if head <= pairs]
 
 
-def _query_weights(index: KBIndex, tokens: list[str]) -> list[tuple[int | None, float]]:
-    """(token id or None when unknown, weight) per distinct query token.
+def _expansion(terms: QueryTerms, tokens: list[str]) -> list[str]:
+    """The concepts' own words (English), for those the query does not already say."""
+    have = set(tokens)
+    return [t for c in terms.concepts for t in tokenize(c) if t not in have]
+
+
+def _concept_share(meta: _IndexMeta, weights: list[tuple[Any, float]]) -> Any:
+    """Per row: the IDF-weighted share of the query's concepts its document shows."""
+    import numpy as np
+
+    out = np.zeros(meta.index.num_docs, dtype="float32")
+    total = sum(w for _, w in weights)
+    if total <= 0:
+        return out
+    for rows, w in weights:
+        out[rows] += w / total
+    return out
+
+
+def _query_weights(
+    index: KBIndex, tokens: list[str], names: frozenset[str] = frozenset()
+) -> list[tuple[int | None, float]]:
+    """(token id or None when unknown, weight) per distinct query token no concept explained.
 
     Unknown words weigh as much as the rarest indexed word (an out-of-scope question is made of
-    them); unknown identifiers (names, hashes, numbers) are ignored: no KB can contain them.
-    CJK: single characters are weak evidence (weight x0.3); unknown bigrams count half, since many
-    straddle a word boundary.
+    them); unknown identifiers (names, hashes, numbers, quoted names, words of 3 letters or less)
+    are ignored: no KB can contain them. Known leftover words and Chinese leftovers weigh
+    LEFTOVER (chat wording around the concepts). CJK: single characters are weak evidence
+    (weight x0.3); unknown bigrams count half, since many straddle a word boundary.
     """
     out: list[tuple[int | None, float]] = []
     for token in dict.fromkeys(tokens):
@@ -305,21 +375,30 @@ def _query_weights(index: KBIndex, tokens: list[str]) -> list[tuple[int | None, 
         cjk = has_cjk(token)
         weight = CJK_CHAR_WEIGHT if cjk and len(token) == 1 else 1.0
         if tid is not None:
-            out.append((tid, float(index.idf[tid]) * weight))
-        elif cjk and len(token) == 2:
-            out.append((None, index.max_idf * CJK_UNKNOWN_BIGRAM_WEIGHT))
-        elif not _IDENTIFIER.search(token):
-            out.append((None, index.max_idf * weight))
+            out.append((tid, float(index.idf[tid]) * weight * LEFTOVER))
+        elif cjk:
+            if len(token) == 2:
+                out.append((None, index.max_idf * CJK_UNKNOWN_BIGRAM_WEIGHT * LEFTOVER))
+            else:
+                out.append((None, index.max_idf * weight * LEFTOVER))
+        elif not _IDENTIFIER.search(token) and len(token) > UNKNOWN_SHORT and token not in names:
+            out.append((None, index.max_idf))
     return out
 
 
 def _coverage(
-    index: KBIndex, weights: list[tuple[int | None, float]], start: int, end: int
+    index: KBIndex,
+    weights: list[tuple[int | None, float]],
+    start: int,
+    end: int,
+    concepts: list[tuple[Any, float]] | None = None,
 ) -> tuple[float, int]:
-    """(weighted share of the query's terms found in rows start..end, how many distinct terms)."""
+    """(weighted share of the query's words found in rows start..end and of its concepts shown by
+    their document, how many distinct words and concepts matched)."""
     import numpy as np
 
-    total = sum(w for _, w in weights)
+    concepts = concepts or []
+    total = sum(w for _, w in weights) + sum(w for _, w in concepts)
     if total <= 0:
         return 0.0, 0
     got = 0.0
@@ -331,6 +410,10 @@ def _coverage(
         col = index.indices[s:e]
         pos = int(np.searchsorted(col, start))
         if pos < len(col) and int(col[pos]) < end:
+            got += w
+            matched += 1
+    for rows, w in concepts:
+        if rows[start]:
             got += w
             matched += 1
     return got / total, matched
