@@ -35,8 +35,8 @@ def _serves(workload: Mapping[str, Any], ports: list[Any]) -> bool:
 
 
 def intended_workloads(snap: ClusterSnapshot, svc: Obj) -> list[Obj]:
-    """Workloads the Service was meant for: template labels carry every selector key and
-    the containers expose every target port; narrowed by name when several qualify."""
+    """Workloads the Service was meant for: template labels carry every selector key; when
+    several do, those named like the Service; when still several, those exposing its ports."""
     ns = str(svc["metadata"].get("namespace") or "")
     selector = dict((svc.get("spec") or {}).get("selector") or {})
     ports = _ports(svc)
@@ -44,12 +44,13 @@ def intended_workloads(snap: ClusterSnapshot, svc: Obj) -> list[Obj]:
         w
         for kind in WORKLOADS
         for w in snap.objects(kind, ns)
-        if selector and all(k in template_labels(w) for k in selector) and _serves(w, ports)
+        if selector and all(k in template_labels(w) for k in selector)
     ]
     if len(found) > 1:
         name = str(svc["metadata"].get("name"))
-        named = [w for w in found if w["metadata"].get("name") == name or template_labels(w).get("app") == name]
-        return named
+        found = [w for w in found if w["metadata"].get("name") == name or template_labels(w).get("app") == name]
+    if len(found) > 1:
+        found = [w for w in found if _serves(w, ports)]
     return found
 
 
