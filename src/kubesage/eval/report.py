@@ -121,6 +121,17 @@ def markdown_summary(report: dict[str, Any]) -> str:
         ["LLM calls", "prompt tokens", "completion tokens", "est. cost USD"],
         [[usage["llm_calls"], usage["prompt_tokens"], usage["completion_tokens"], usage["cost_usd"]]],
     )
+    rem = report.get("remediation")
+    if rem:
+        lines += ["## Remediation (planner on the scenario snapshots)", ""]
+        lines += _table(
+            ["correct / expected", "precision", "recall", "healthy-object changes", "injected proposals refused"],
+            [[f"{rem['correct']} / {rem['fixes_expected']}", rem["precision"], rem["recall"],
+              rem["healthy_object_changes"], f"{rem['injection']['refused']} / {rem['injection']['proposed']}"]],
+        )
+        lines += [f"- `{it['scenario']}`: wrong {', '.join(it['wrong'])}" for it in rem["items"] if it["wrong"]]
+        lines += [f"- `{it['scenario']}`: missed {', '.join(it['missed'])}" for it in rem["items"] if it["missed"]]
+        lines.append("")
     gate = report.get("gate")
     if gate:
         lines += ["## Gate: " + ("PASSED" if gate["passed"] else "FAILED"), ""]

@@ -569,6 +569,11 @@ def run_eval(options: EvalOptions, config: Config | None = None, progress: Progr
         "answer_histogram": histogram(answer_latency),
     }
     report["usage"] = usage
+    from kubesage.eval.remediation import evaluate as evaluate_remediation
+
+    remediation = evaluate_remediation(options.scenarios_dir)
+    if remediation is not None:
+        report["remediation"] = remediation
     report["duration_s"] = round(time.perf_counter() - started, 3)
     return report
 
