@@ -36,6 +36,10 @@ REFUSAL_ZH = "我不知道"
 CHINESE_NAMES = {"traditional chinese", "chinese", "zh", "zh-tw", "zh_tw", "zh-hant", "繁體中文", "中文", "正體中文"}
 DOC_BUDGET = 2500
 MAX_STEPS = 4
+MIN_BUDGET = 80
+"""Below this an answer cannot say anything useful; a smaller budget is raised to it."""
+_BUDGET_EN = "no more than "
+_BUDGET_ZH = "不超過"
 
 _K8SGPT_LANG = "written in --- "
 _K8SGPT_MSG = " --- language; --- "
@@ -118,7 +122,11 @@ class Answerer:
         if not hits:
             return Completion(text=refusal(chinese), refused=True)
         sources = tuple(Source(h.title, h.source, h.doc_id, round(h.confidence, 4)) for h in hits[:3])
+        budget = length_budget(request.prompt)
         if self.upstream is None:
+            if budget is not None:
+                return Completion(text=compose_brief(self.retriever, hits[0], chinese, query, budget, sources),
+                                  sources=sources)  # fmt: skip
             text = compose(self.retriever, hits[0], chinese, query)
             return Completion(text=text + "\n" + format_sources(sources), sources=sources)
         prompt = build_prompt(self.retriever, retrieval, query, chinese)
@@ -131,12 +139,88 @@ class Answerer:
         if answer.strip(" .。!「」\"'") in {REFUSAL_EN, REFUSAL_ZH}:
             return Completion(text=refusal(chinese), refused=True, prompt_tokens=reply.prompt_tokens,
                               completion_tokens=reply.completion_tokens)  # fmt: skip
-        return Completion(text=answer + "\n" + format_sources(sources), sources=sources,
+        cited = short_sources(sources) if budget is not None else format_sources(sources)
+        return Completion(text=answer + "\n" + cited, sources=sources,
                           prompt_tokens=reply.prompt_tokens, completion_tokens=reply.completion_tokens)  # fmt: skip
 
 
 def format_sources(sources: tuple[Source, ...]) -> str:
     return "Sources:\n" + "\n".join(f"- {s.title} ({s.source})" for s in sources)
+
+
+def short_id(source: Source) -> str:
+    """A document's short id: the last part of its id (`knowledge/oomkilled` -> `oomkilled`)."""
+    return (source.doc_id or source.title).rstrip("/").rsplit("/", 1)[-1]
+
+
+def short_sources(sources: tuple[Source, ...]) -> str:
+    """The sources block with short ids: the same layout as `format_sources`, so parsers of one read both."""
+    return "Sources:\n" + "\n".join(f"- {short_id(s)}" for s in sources)
+
+
+def length_budget(prompt: str) -> int | None:
+    """The answer length a prompt asks for, in characters: k8sgpt's "no more than 280 characters",
+    or 「不超過 280 個字」. Found with substring searches (linear in the prompt)."""
+    low = prompt.lower()
+    for marker, units in ((_BUDGET_EN, (" characters", " chars")), (_BUDGET_ZH, ("個字", "字"))):
+        start = low.find(marker)
+        while start >= 0:
+            i = start + len(marker)
+            i += low[i : i + 2].startswith(" ") + low[i : i + 2].startswith("  ")
+            j = i
+            while j < len(low) and j - i < 6 and low[j].isdigit():
+                j += 1
+            unit = j + (low[j : j + 1] == " " and units[0].startswith("個"))
+            if j > i and low.startswith(units, unit):
+                return max(int(low[i:j]), MIN_BUDGET)
+            start = low.find(marker, start + 1)
+    return None
+
+
+def compose_brief(
+    retriever: Retriever, hit: Hit, chinese: bool, query: str, budget: int, sources: tuple[Source, ...]
+) -> str:
+    """The answer within `budget` characters: the decisive error, the first fix steps that fit,
+    and the sources by short id."""
+    chunks = doc_chunks(retriever, hit, chinese)
+    intro = next((c.text for c in chunks if _is_intro(c)), "")
+    if chinese:
+        lead = _LEAD.match(intro.strip())
+        error = lead.group(1).strip().rstrip("。.") if lead else hit.title
+    else:
+        error = hit.title.rstrip(".")
+    fixes = _items(_section(chunks, _SECTION_KEYS["fix"])) or _items(_section(chunks, _SECTION_KEYS["diagnose"]))
+    steps = [_brief_step(s) for s in _most_relevant(fixes, _relevance(retriever, query), MAX_STEPS, keep_order=True)]
+    cite = short_sources(sources[:1])
+    for n in range(2, len(sources) + 1):  # more sources only while they leave room for a step
+        longer = short_sources(sources[:n])
+        if len(longer) <= budget // 4:
+            cite = longer
+    head = f"Error: {_clip(error, max(40, budget // 3))}"
+    room = budget - len(head) - len(cite) - len("\nSolution: \n")
+    solution = ""
+    for i, step in enumerate(steps, 1):
+        item = f"{' ' if solution else ''}{i}. {step}"
+        if len(solution) + len(item) <= room:
+            solution += item
+        elif not solution and room > 20:
+            solution = _clip(item, room)
+            break
+        else:
+            break
+    text = f"{head}\nSolution: {solution}\n{cite}" if solution else f"{head}\n{cite}"
+    return text if len(text) <= budget else _clip(text, budget)
+
+
+def _brief_step(step: str) -> str:
+    """A fix step cut to its first sentence or clause, without inline code ticks."""
+    flat = step.replace("`", "")
+    depth = 0
+    for i, ch in enumerate(flat):
+        depth += (ch in "([{（") - (ch in ")]}）")
+        if depth <= 0 and (ch in "。；;" or (ch in ".:" and (i + 1 == len(flat) or flat[i + 1] == " "))):
+            return flat[:i].strip()
+    return _clip(flat, 120)
 
 
 def build_prompt(retriever: Retriever, retrieval: Retrieval, error: str, chinese: bool) -> str:
