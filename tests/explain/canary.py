@@ -129,8 +129,96 @@ def analysis() -> Analysis:
             Result(
                 "HorizontalPodAutoscaler",
                 f"{NS}/cnry-hpa",
-                [Failure("HorizontalPodAutoscaler uses Deployment/cnry-ghost as ScaleTargetRef which does not exist.",
-                         sensitive("cnry-ghost"))],
+                [
+                    Failure(
+                        "HorizontalPodAutoscaler uses Deployment/cnry-ghost as ScaleTargetRef which does not exist.",
+                        sensitive("cnry-ghost"),
+                    )
+                ],
+            ),
+        ]
+    )
+
+
+# -- edge cases: identifiers that hide outside plain object names -----------------------------
+
+EDGE_NS = "cnry-edge"
+EDGE_POD = "cnry-api-5d8f7-qq4zt"
+EDGE_CONTAINER = "cnry-api"
+IPV6 = "fd12:3456:789a:1::42"
+IPV6_FULL = "2001:0db8:85a3:0000:0000:8a2e:0370:7334"
+TAINT_KEY = "cnry-taint.example.net/dedicated"
+TAINT_VALUE = "cnry-gpu-pool"
+DIGEST = "sha256:" + "ab12cd34" * 8
+NODE_UPPER = NODE.upper()
+ENV_VALUE = "cnry-tenant-4711"
+ZONE = "cnry-corp.internal"
+ENV_URL = f"postgres://app@cnry-db.{ZONE}:5432/orders"
+EDGE_CANARIES = [
+    EDGE_NS, EDGE_POD, EDGE_CONTAINER, IPV6, IPV6_FULL, TAINT_KEY, TAINT_VALUE, DIGEST, NODE_UPPER,
+    ENV_VALUE, ZONE, f"cnry-db.{ZONE}", f"redis.{ZONE}", "cnry",
+]  # fmt: skip
+
+
+def edge_objects() -> list[dict[str, Any]]:
+    return [
+        *objects(),
+        {
+            "apiVersion": "v1",
+            "kind": "Node",
+            "metadata": {"name": NODE},
+            "spec": {"taints": [{"key": TAINT_KEY, "value": TAINT_VALUE, "effect": "NoSchedule"}]},
+            "status": {"addresses": [{"type": "InternalIP", "address": IPV6}]},
+        },
+        {
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": {"name": EDGE_POD, "namespace": EDGE_NS},
+            "spec": {
+                "dnsConfig": {"searches": [ZONE]},
+                "containers": [
+                    {
+                        "name": EDGE_CONTAINER,
+                        "image": f"{IMAGE}@{DIGEST}",
+                        "env": [{"name": "TENANT", "value": ENV_VALUE}, {"name": "DB_URL", "value": ENV_URL}],
+                    }
+                ],
+            },
+            "status": {"phase": "Pending", "podIPs": [{"ip": IPV6}]},
+        },
+    ]
+
+
+def edge_snapshot() -> ClusterSnapshot:
+    snap = ClusterSnapshot()
+    snap.add_all(edge_objects())
+    return snap
+
+
+def edge_analysis() -> Analysis:
+    """Failure texts as kubelet, the scheduler and applications write them, quoting the edge identifiers."""
+    return Analysis(
+        results=[
+            Result(
+                "Pod",
+                f"{EDGE_NS}/{EDGE_POD}",
+                [
+                    Failure(
+                        "0/3 nodes are available: 3 node(s) had untolerated taint "
+                        f"{{{TAINT_KEY}: {TAINT_VALUE}}}. preemption: 0/3 nodes are available.",
+                        [],
+                    ),
+                    Failure(f'Failed to pull image "{IMAGE}@{DIGEST}": not found', []),
+                ],
+            ),
+            Result(
+                "Pod",
+                f"{EDGE_NS}/{EDGE_POD}/{EDGE_CONTAINER}",
+                [
+                    Failure(f"ERROR connect to [{IPV6}]:5432 failed; upstream {IPV6_FULL} down on {NODE_UPPER}", []),
+                    Failure(f"ERROR lookup redis.{ZONE} on 10.96.0.10:53: no such host tenant={ENV_VALUE}", []),
+                    Failure(f"ERROR cannot open {ENV_URL}: connection refused", []),
+                ],
             ),
         ]
     )

@@ -61,9 +61,7 @@ def test_failed_calls_keep_results_and_exit_non_zero(snap: Path) -> None:
         configure(srv.url)
         code, out, err = invoke("analyze", "--snapshot", str(snap), "-f", "Pod,Deployment", "-e", "-o", "json")
     assert code == 1
-    assert err.strip() == (
-        "Error: 1 explanation call(s) failed; their results are in the output with the error noted"
-    )
+    assert err.strip() == ("Error: 1 explanation call(s) failed; their results are in the output with the error noted")
     doc = json.loads(out)
     details = {r["kind"]: r["details"] for r in doc["results"]}
     assert details["Pod"].startswith("kubesage: explanation failed: openai: request rejected (HTTP 400)")

@@ -67,6 +67,40 @@ def test_canaries_never_reach_the_llm_and_answers_are_demasked() -> None:
     assert analysis.results[0].error[0].text == f'Back-off pulling image "{canary.IMAGE}:1.0"'
 
 
+def edge_leaks(bodies: list[str]) -> list[str]:
+    """Every planted edge identifier found in what was sent, in any letter case."""
+    return [c for body in bodies for c in canary.EDGE_CANARIES if c.lower() in body.lower()]
+
+
+def test_edge_identifiers_never_reach_the_llm() -> None:
+    """IPv6, taint key and value, image digest, upper-case node name, env values, DNS zones."""
+    analysis, snap = canary.edge_analysis(), canary.edge_snapshot()
+    with serve(echo_openai) as srv:
+        outcome = explain_analysis(analysis, snap, config_for(srv.url), fast(anonymize=True, no_cache=True))
+    assert outcome.failed == 0 and len(srv.requests) == 2
+    assert edge_leaks(srv.bodies()) == []  # the leak count stays 0
+    sent = " ".join(srv.bodies())
+    for prefix in ("ip-", "digest-", "taint-", "env-", "zone-", "node-"):
+        assert prefix in sent, prefix
+    # De-masked for the user: the echoed prompt comes back with the real values.
+    details = " ".join(r.details for r in analysis.results)
+    for value in (canary.IPV6, canary.IPV6_FULL, canary.TAINT_KEY, canary.TAINT_VALUE, canary.DIGEST):
+        assert value in details, value
+    for value in (canary.ENV_VALUE, f"redis.{canary.ZONE}", canary.ENV_URL, canary.NODE):
+        assert value in details, value
+
+
+def test_masking_keeps_times_macs_and_public_domains() -> None:
+    from kubesage.explain.anonymize import Anonymizer
+
+    anon = Anonymizer.from_snapshot(canary.edge_snapshot())
+    text = "at 12:30:45 mac aa:bb:cc:dd:ee:ff see https://kubernetes.io/docs and registry.k8s.io/pause"
+    assert anon.mask(text) == text
+    # A host under a zone no object names is masked as it is met, and de-masked back.
+    masked = anon.mask("lookup db.acme-private.lan failed")
+    assert masked == "lookup domain-1 failed" and anon.demask(masked) == "lookup db.acme-private.lan failed"
+
+
 def test_chat_session_masks_context_and_questions() -> None:
     analysis, snap = canary.analysis(), canary.snapshot()
     with serve(echo_openai) as srv:
@@ -171,6 +205,7 @@ def test_cache_hits_with_and_without_anonymize(tmp_path: object) -> None:
 
 def test_cache_key_covers_model_template_language() -> None:
     with serve(lambda r: openai_answer("ans")) as srv:
+
         def run(config: Config, **kw: object) -> int:
             a = Analysis(results=[Result("Pod", "ns/p", [Failure("boom", [])])])
             return explain_analysis(a, None, config, fast(**kw)).calls

@@ -3,11 +3,14 @@
 The token map is built from the whole snapshot, not only from an analyzer's declared
 Sensitive values: object names, namespaces, label values, container names, image
 repositories and registries, names referenced from specs (secrets, config maps, claims,
-service accounts, nodes, hosts, `{kind, name}` references) and the results' Sensitive values.
-IPv4 addresses are masked as they are met. Tokens look like `pod-1`, `namespace-2`,
+service accounts, nodes, hosts, `{kind, name}` references), node taint keys and values,
+environment-variable values, DNS search zones and the parent zones of every known host, and
+the results' Sensitive values. IPv4 and IPv6 addresses, image digests and host names under
+non-public domains are masked as they are met. Tokens look like `pod-1`, `namespace-2`,
 `image-3`; the same snapshot always gives the same tokens. Replacement is one left-to-right
-pass, longest term first, on word boundaries, so tokens are never re-masked and regex
-characters in names are harmless. Answers are de-masked with the same machinery.
+pass, longest term first, on word boundaries, ignoring case (`CNRY-NODE-1` is the node
+`cnry-node-1`), so tokens are never re-masked and regex characters in names are harmless.
+Answers are de-masked with the same machinery.
 """
 
 from __future__ import annotations
@@ -25,6 +28,33 @@ from kubesage.results import Result
 _Add = Callable[[Any, str], None]
 _WORD = re.compile(r"[A-Za-z0-9]+")
 _IPV4 = re.compile(r"(?<![\w.])(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(?:25[0-5]|2[0-4]\d|1?\d?\d)(?![\w.])")
+_H = r"[0-9A-Fa-f]{1,4}"
+# Full form (8 groups), or compressed with `::` and at least one group: never a clock time or a MAC.
+_IPV6 = re.compile(
+    rf"(?<![\w:.])(?:(?:{_H}:){{7}}{_H}|(?:{_H}(?::{_H}){{0,6}})?::(?:{_H}(?::{_H}){{0,6}})?)(?:%[\w.]+)?(?![\w:])"
+)
+_DIGEST = re.compile(r"\b(?:sha256|sha384|sha512):[0-9a-fA-F]{32,128}\b|(?<![\w-])[0-9a-f]{64}(?![\w-])")
+# Host names under common top-level domains; public project domains are kept (they name no one).
+_DOMAIN = re.compile(
+    r"(?<![\w.-])(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+"
+    r"(?:com|net|org|io|internal|local|corp|lan|intranet|home|private|cloud|dev|app|co|info|biz|us|eu|uk|de|fr"
+    r"|jp|cn|tw|hk|sg|in|au|ca)(?![\w-]|\.[a-z0-9])",
+    re.I,
+)
+_PUBLIC_DOMAINS = (
+    "kubernetes.io",
+    "k8s.io",
+    "x-k8s.io",
+    "docker.io",
+    "docker.com",
+    "gcr.io",
+    "ghcr.io",
+    "quay.io",
+    "github.com",
+    "prometheus.io",
+    "cluster.local",
+    "example.com",
+)
 # Built-in names every cluster has: they reveal nothing, and masking "default" would mangle prose.
 _BUILTIN = frozenset({"default", "kube-system", "kube-public", "kube-node-lease", "kube-root-ca.crt"})
 _STOP = frozenset({"true", "false", "yes", "no", "on", "off", "none", "null", "http", "https", "tcp", "udp"})
@@ -67,6 +97,22 @@ _CONTAINER_LISTS = frozenset(
     }
 )
 _SKIP_KEYS = frozenset({"managedFields", "annotations", "data", "binaryData", "stringData", "conditions"})
+# Tokens made as values are met in text (not from the snapshot).
+_MET_PREFIXES = ("ip", "digest", "domain")
+
+
+def is_public_domain(name: str) -> bool:
+    low = name.lower().rstrip(".")
+    return any(low == d or low.endswith("." + d) for d in _PUBLIC_DOMAINS)
+
+
+def _add_zones(host: str, add: _Add) -> None:
+    """The parent zones of a host name (`a.shop.corp.example` -> `shop.corp.example`, `corp.example`)."""
+    labels = host.strip(".").split(".")
+    for i in range(1, len(labels) - 1):
+        zone = ".".join(labels[i:])
+        if not is_public_domain(zone):
+            add(zone, "zone")
 
 
 def _first_word(term: str) -> str | None:
@@ -107,8 +153,10 @@ class Anonymizer:
         self._to_term: dict[str, str] = {}
         self._term_index: dict[str, list[str]] = {}
         self._token_index: dict[str, list[str]] = {}
-        self._ips: dict[str, str] = {}
-        self.prefixes: frozenset[str] = frozenset({"ip"})
+        self._met: dict[str, str] = {}
+        """Values masked as they were met in text (IPs, digests, domains) -> token."""
+        self._met_counts: dict[str, int] = defaultdict(int)
+        self.prefixes: frozenset[str] = frozenset(_MET_PREFIXES)
         self._lock = threading.Lock()
         self._build(terms or {})
 
@@ -128,6 +176,9 @@ class Anonymizer:
             for kind in snapshot.kinds():
                 for obj in snapshot.objects(kind):
                     _collect_object(obj, kind, add)
+        for term, prefixes in list(found.items()):
+            if "host" in prefixes and "." in term:
+                _add_zones(term, add)
         for r in results:
             for part in r.name.split("/"):
                 add(part, r.kind.lower() if part == r.name.rsplit("/", 1)[-1] else "name")
@@ -153,7 +204,7 @@ class Anonymizer:
                     break
             self._to_token[term] = token
             self._to_term[token] = term
-        self.prefixes = frozenset(counters) | {"ip"}
+        self.prefixes = frozenset(counters) | frozenset(_MET_PREFIXES)
         self._term_index = _index(self._to_token)
         self._token_index = _index(self._to_term)
 
@@ -163,45 +214,55 @@ class Anonymizer:
     def terms(self) -> dict[str, str]:
         """term -> token (a copy)."""
         with self._lock:
-            return dict(self._to_token) | dict(self._ips)
+            return dict(self._to_token) | dict(self._met)
 
     def token_for(self, term: str) -> str | None:
-        return self._to_token.get(term) or self._ips.get(term)
+        return self._to_token.get(term) or self._met.get(term)
 
     def mask(self, text: str) -> str:
         if not text:
             return text
         masked = _replace(text, self._term_index, self._to_token)
-        return _IPV4.sub(self._ip_token, masked)
+        masked = _DIGEST.sub(lambda m: self._met_token(m, "digest"), masked)
+        masked = _IPV6.sub(lambda m: self._met_token(m, "ip"), masked)
+        masked = _IPV4.sub(lambda m: self._met_token(m, "ip"), masked)
+        return _DOMAIN.sub(self._domain_token, masked)
 
     def demask(self, text: str) -> str:
         if not text:
             return text
         with self._lock:
             mapping = dict(self._to_term)
-            if self._ips:
-                mapping.update({tok: ip for ip, tok in self._ips.items()})
+            if self._met:
+                mapping.update({tok: value for value, tok in self._met.items()})
                 index = _index(mapping)
             else:
                 index = self._token_index
         return _replace(text, index, mapping)
 
-    def _ip_token(self, m: re.Match[str]) -> str:
-        ip = m.group()
+    def _met_token(self, m: re.Match[str], prefix: str) -> str:
+        value = m.group()
+        if prefix == "ip" and not any(c.isdigit() for c in value):  # `::` alone, `a::b`: no address
+            return value
         with self._lock:
-            token = self._ips.get(ip)
+            token = self._met.get(value)
             if token is None:
-                token = f"ip-{len(self._ips) + 1}"
-                self._ips[ip] = token
+                self._met_counts[prefix] += 1
+                token = f"{prefix}-{self._met_counts[prefix]}"
+                self._met[value] = token
             return token
+
+    def _domain_token(self, m: re.Match[str]) -> str:
+        return m.group() if is_public_domain(m.group()) else self._met_token(m, "domain")
 
 
 def _index(mapping: Mapping[str, str]) -> dict[str, list[str]]:
+    """Terms by their first word, lower-cased (matching ignores case), longest first."""
     idx: dict[str, list[str]] = defaultdict(list)
     for term in mapping:
         first = _first_word(term)
         if first is not None:
-            idx[first].append(term)
+            idx[first.lower()].append(term)
     for terms in idx.values():
         terms.sort(key=len, reverse=True)
     return dict(idx)
@@ -220,12 +281,14 @@ def _replace(text: str, index: Mapping[str, list[str]], mapping: Mapping[str, st
         start = m.start()
         if start < pos:
             continue
-        cands = index.get(m.group())
+        cands = index.get(m.group().lower())
         if not cands:
             continue
         for term in cands:
             end = start + len(term)
-            if text.startswith(term, start) and (end == n or not _is_word_char(text[end])):
+            if (text.startswith(term, start) or text[start:end].lower() == term.lower()) and (
+                end == n or not _is_word_char(text[end])
+            ):
                 out.append(text[pos:start])
                 out.append(mapping[term])
                 pos = end
@@ -251,6 +314,21 @@ def _collect_object(obj: Obj, kind: str, add: _Add) -> None:
             if key in _REF_KEYS and type(value) is str:  # Event `source.host` etc. sit one level down
                 add(value, _REF_KEYS[key])
             _walk(value, key, add, 0)
+
+
+_COMMON_VALUES = frozenset({"info", "debug", "warn", "error", "trace", "prod", "dev", "test", "json", "text"})
+_HOSTLIKE = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+")
+
+
+def _add_env_value(value: Any, add: _Add) -> None:
+    """An env value names a database, a URL, a tenant...: mask it whole, and the hosts inside it."""
+    if type(value) is not str or len(value) < 3 or len(value) > 512 or value.lower() in _COMMON_VALUES:
+        return
+    add(value, "env")
+    for m in _HOSTLIKE.finditer(value):
+        host = m.group()
+        if any(c.isalpha() for c in host) and not is_public_domain(host):
+            add(host, "host")
 
 
 def _walk(node: Any, key: str, add: _Add, depth: int) -> None:
@@ -294,4 +372,13 @@ def _walk(node: Any, key: str, add: _Add, depth: int) -> None:
                 elif key == "matchExpressions":
                     for v in item.get("values") or ():
                         add(v, "label")
+                elif key == "env":
+                    _add_env_value(item.get("value"), add)
+                elif key in ("taints", "tolerations"):
+                    for field_name in ("key", "value"):
+                        v = item.get(field_name)
+                        if type(v) is str and not is_public_domain(v.split("/", 1)[0]):
+                            add(v, "taint")
                 _walk(item, key, add, depth + 1)
+            elif type(item) is str and key == "searches" and not is_public_domain(item):  # dnsConfig
+                add(item, "zone")
