@@ -53,7 +53,8 @@ class Answer:
     def runbooks(self) -> list[Runbook]:
         seen: dict[str, Runbook] = {}
         for o in self.cited():
-            for item in o.data.get("sources", []) + o.data.get("hits", []):
+            # explain composes its answer from its first source; kb_search returns every hit it shows.
+            for item in o.data.get("sources", [])[:1] + o.data.get("hits", []):
                 key = str(item.get("doc_id") or item.get("title"))
                 seen.setdefault(key, Runbook(str(item.get("title", "")), str(item.get("source", "")), key))
         return list(seen.values())

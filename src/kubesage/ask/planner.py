@@ -75,6 +75,8 @@ class Finding:
     score: int
     events: list[tuple[str, int]] = field(default_factory=list)
     logs: list[tuple[str, int]] = field(default_factory=list)
+    also: list[str] = field(default_factory=list)
+    """Other pods of the same workload failing the same way (reported once)."""
 
     @property
     def namespace(self) -> str:
@@ -108,7 +110,8 @@ def mentions(question: str, snap: ClusterSnapshot) -> Mentions:
         for obj in snap.objects(kind):
             name, ns = name_of(obj), namespace_of(obj)
             full = f"{ns}/{name}" if ns else name
-            if (name in tokens or full in tokens) and (kind, ns, name) not in seen:
+            node_prefix = kind == "Node" and any(name.startswith(t + ".") for t in tokens)  # ip-10-0-3-17
+            if (name in tokens or full in tokens or node_prefix) and (kind, ns, name) not in seen:
                 if kind == "Pod" and name not in tokens and full not in tokens:
                     continue
                 seen.add((kind, ns, name))
@@ -170,9 +173,33 @@ def select(results: list[Mapping[str, Any]], m: Mentions) -> list[Finding]:
         floor = 0  # a general question ("what is broken?"): everything
     else:
         return []  # the question names nothing in the cluster and is not about its health
-    chosen = [f for f in scored if f.score >= floor]
+    chosen = _group([f for f in scored if f.score >= floor])
     chosen.sort(key=lambda f: (_severity(f), -f.score, f.kind, f.name))
     return chosen[:MAX_FINDINGS] if floor else chosen[: MAX_FINDINGS * 2]
+
+
+_POD_TAIL = re.compile(r"-[a-z0-9]{5}$")
+
+
+def _group(findings: list[Finding]) -> list[Finding]:
+    """Pods of one workload that fail the same way become one finding (the first, plus `also`)."""
+    out: list[Finding] = []
+    heads: dict[tuple[str, str, str], Finding] = {}
+    for f in findings:
+        if f.kind != "Pod":
+            out.append(f)
+            continue
+        owner = f.parent or _POD_TAIL.sub("", f.short)
+        shape = " ".join(sorted(t.replace(f.short, "") for t in f.texts))
+        key = (f.namespace, owner, shape)
+        head = heads.get(key)
+        if head is None:
+            heads[key] = f
+            out.append(f)
+        else:
+            head.also.append(f.short)
+            head.score = max(head.score, f.score)
+    return out
 
 
 def _severity(f: Finding) -> int:
@@ -198,20 +225,22 @@ def investigate(question: str, toolbox: Toolbox, language: str = "") -> Answer:
     analyzed = toolbox.run("analyze", {"namespace": namespace, "max_results": 500})
     if analyzed.error:
         return _finish(question, toolbox, chinese, [], analyzed, m)
-    findings = select(list(analyzed.data.get("results", [])), m)
+    results = list(analyzed.data.get("results", []))
+    findings = select(results, m)
+    if not findings and m.words and results:
+        # Nothing in the failure texts matches: look for the question's words in events and logs.
+        candidates = _group([Finding(str(r["kind"]), str(r["name"]), str(r.get("parent") or ""),
+                                     list(r.get("texts") or ()), 0) for r in results])  # fmt: skip
+        candidates.sort(key=lambda f: (_severity(f), f.kind, f.name))
+        for f in candidates[:MAX_FINDINGS * 2]:
+            _gather(toolbox, snap, f)
+            hay = " ".join([e for e, _ in f.events] + [x for x, _ in f.logs]).lower()
+            f.score = sum(1 for w in m.words if w in hay)
+        best = max((f.score for f in candidates), default=0)
+        findings = [f for f in candidates if best and f.score >= max(1, best - 1)][:MAX_FINDINGS]
     for f in findings:
-        if f.kind in _EVENT_KINDS:
-            ev = toolbox.run("events", {"kind": f.kind, "name": f.short, "namespace": f.namespace, "limit": 10})
-            warnings = [e for e in ev.data.get("events", []) if e.get("type") == "Warning"]
-            for e in _unique(warnings, 2):
-                f.events.append((f"{e['reason']}: {e['message']}", ev.ref))
-        if f.kind == "Pod" and f.namespace:
-            previous = _restarted(snap, f.namespace, f.short)
-            crashed = previous or any(w in " ".join(f.texts) for w in ("termination", "CrashLoop", "exitCode"))
-            if crashed:
-                lg = toolbox.run("logs", {"pod": f.short, "namespace": f.namespace, "previous": previous, "tail": 50})
-                lines = [x for x in lg.text.splitlines() if not x.startswith("==") and _LOG_ERROR.search(x)]
-                f.logs.extend((x.strip(), lg.ref) for x in lines[-2:])
+        if not f.events and not f.logs:
+            _gather(toolbox, snap, f)
     explained: list[tuple[Finding, Observation]] = []
     seen_docs: set[str] = set()
     for f in findings:
@@ -219,7 +248,9 @@ def investigate(question: str, toolbox: Toolbox, language: str = "") -> Answer:
             break
         if explained and _severity(f) != _severity(explained[0][0]):
             continue  # a symptom of the first finding (a Service without ready pods), not a second cause
-        text = " ".join([*f.texts, *(e for e, _ in f.events[:1]), *(x for x, _ in f.logs[:1])])
+        # The most specific evidence first: events other than generic back-offs, then error log lines.
+        events = sorted((e for e, _ in f.events), key=lambda e: e.startswith(("BackOff", "Unhealthy")))
+        text = " ".join([*f.texts, *events, *(x for x, _ in f.logs[:2])])
         obs = toolbox.run("explain", {"text": text[:1500], "kind": f.kind,
                                       "language": "traditional chinese" if chinese else "english"})  # fmt: skip
         docs = {s.get("doc_id", "") for s in obs.data.get("sources", [])}
@@ -228,6 +259,22 @@ def investigate(question: str, toolbox: Toolbox, language: str = "") -> Answer:
         seen_docs |= docs
         explained.append((f, obs))
     return _finish(question, toolbox, chinese, findings, analyzed, m, explained)
+
+
+def _gather(toolbox: Toolbox, snap: ClusterSnapshot, f: Finding) -> None:
+    """Warning events of the object and, for a crashed pod, the error lines of its logs."""
+    if f.kind in _EVENT_KINDS:
+        ev = toolbox.run("events", {"kind": f.kind, "name": f.short, "namespace": f.namespace, "limit": 10})
+        warnings = [e for e in ev.data.get("events", []) if e.get("type") == "Warning"]
+        for e in _unique(warnings, 2):
+            f.events.append((f"{e['reason']}: {e['message']}", ev.ref))
+    if f.kind == "Pod" and f.namespace:
+        previous = _restarted(snap, f.namespace, f.short)
+        crashed = previous or any(w in " ".join(f.texts) for w in ("termination", "CrashLoop", "exitCode"))
+        if crashed:
+            lg = toolbox.run("logs", {"pod": f.short, "namespace": f.namespace, "previous": previous, "tail": 50})
+            lines = [x for x in lg.text.splitlines() if not x.startswith("==") and _LOG_ERROR.search(x)]
+            f.logs.extend((x.strip(), lg.ref) for x in lines[-2:])
 
 
 def _unique(events: list[dict[str, str]], n: int) -> list[dict[str, str]]:
@@ -265,6 +312,8 @@ def _finish(question: str, toolbox: Toolbox, chinese: bool, findings: list[Findi
     for i, f in enumerate(findings, 1):
         parent = f" ({f.parent.replace('/', ' ')})" if f.parent and f.parent != "<none>" else ""
         lines.append(f"{i}. {f.kind} {f.name}{parent} [{analyzed.ref}]")
+        if f.also:
+            lines.append(f"   - {'同樣失敗的 Pod' if chinese else 'also failing the same way'}: {', '.join(f.also)}")
         lines.extend(f"   - {t}" for t in f.texts)
         label_event, label_log = ("事件", "日誌") if chinese else ("Event", "Log")
         lines.extend(f"   - {label_event}: {e} [{ref}]" for e, ref in f.events)
@@ -277,7 +326,7 @@ def _finish(question: str, toolbox: Toolbox, chinese: bool, findings: list[Findi
         lines.append(head)
         body = obs.text.split("\nSources:")[0].split("\n來源")[0].strip()
         lines.extend(f"   {x}" for x in body.splitlines() if x.strip())
-    claims = [f"{f.kind} {f.name}" for f in findings]
+    claims = [f"{f.kind} {f.name}" for f in findings] + [f"Pod {f.namespace}/{p}" for f in findings for p in f.also]
     return Answer(question, "\n".join(lines), chinese, False, "planner", list(toolbox.observations),
                   steps=len(toolbox.observations), stopped="answer", claims=claims)  # fmt: skip
 

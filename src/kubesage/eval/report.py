@@ -132,6 +132,10 @@ def markdown_summary(report: dict[str, Any]) -> str:
         lines += [f"- `{it['scenario']}`: wrong {', '.join(it['wrong'])}" for it in rem["items"] if it["wrong"]]
         lines += [f"- `{it['scenario']}`: missed {', '.join(it['missed'])}" for it in rem["items"] if it["missed"]]
         lines.append("")
+    if report.get("ask"):
+        from kubesage.eval.ask import markdown as ask_markdown
+
+        lines += ask_markdown(report["ask"])
     gate = report.get("gate")
     if gate:
         lines += ["## Gate: " + ("PASSED" if gate["passed"] else "FAILED"), ""]

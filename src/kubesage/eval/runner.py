@@ -574,6 +574,11 @@ def run_eval(options: EvalOptions, config: Config | None = None, progress: Progr
     remediation = evaluate_remediation(options.scenarios_dir)
     if remediation is not None:
         report["remediation"] = remediation
+    from kubesage.eval.ask import evaluate as evaluate_ask
+
+    ask = evaluate_ask(options.scenarios_dir, config, backend=options.backend, judge=judge, progress=progress)
+    if ask is not None:
+        report["ask"] = ask
     report["duration_s"] = round(time.perf_counter() - started, 3)
     return report
 

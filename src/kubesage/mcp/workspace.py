@@ -37,6 +37,8 @@ class Source:
     context: str | None = None
     namespace: str = ""
     refresh: float = DEFAULT_REFRESH
+    exclude: Sequence[str] = ()
+    """File names to skip under a snapshot directory (e.g. a scenario's expected.yaml)."""
 
     def describe(self) -> str:
         if self.snapshots:
@@ -79,7 +81,7 @@ class Workspace:
         if self.source.snapshots:
             from kubesage.cluster.files import load_snapshot
 
-            return load_snapshot(self.source.snapshots)
+            return load_snapshot(self.source.snapshots, exclude=self.source.exclude)
         from kubesage.cluster.kinds import KINDS
         from kubesage.cluster.live import connect, validate_namespace
 
