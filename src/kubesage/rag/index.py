@@ -68,18 +68,6 @@ class KBIndex:
     def token_ids(self, tokens: list[str]) -> list[int]:
         return [self.vocab[t] for t in tokens if t in self.vocab]
 
-    def bm25(self, ids: list[int]) -> Any:
-        """BM25 scores of every chunk for the query token ids (duplicates count, as in bm25s)."""
-        import numpy as np
-
-        scores = np.zeros(self.num_docs, dtype="float32")
-        if not self.num_docs:
-            return scores
-        for t in ids:
-            s, e = self.indptr[t], self.indptr[t + 1]
-            scores[self.indices[s:e]] += self.data[s:e]
-        return scores
-
 
 _CACHE: dict[str, KBIndex] = {}
 _CACHE_LOCK = threading.Lock()

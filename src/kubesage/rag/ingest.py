@@ -367,7 +367,7 @@ class _HTMLBlocks(HTMLParser):
         self._heading_level = 0
         self._heading_buf: list[str] = []
 
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+    def handle_starttag(self, tag: str, _attrs: list[tuple[str, str | None]]) -> None:
         if tag == "title":
             self._in_title = True
         elif tag in self._SKIP:
