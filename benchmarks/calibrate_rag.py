@@ -51,6 +51,7 @@ class Scored:
     confidence: float
     hit1: bool
     hit3: bool
+    reason1: bool  # the reason detector's first reason is an expected one
 
 
 def load_items(paths: list[Path]) -> list[Item]:
@@ -71,6 +72,7 @@ def load_items(paths: list[Path]) -> list[Item]:
 
 
 def score(items: list[Item], kb_dir: Path | None) -> tuple[list[Scored], list[float]]:
+    from kubesage.rag.reasons import detect_reasons
     from kubesage.rag.retrieve import Retriever
     from kubesage.rag.starter import knowledge_dir
     from kubesage.rag.store import KnowledgeBase
@@ -97,7 +99,8 @@ def score(items: list[Item], kb_dir: Path | None) -> tuple[list[Scored], list[fl
         wanted = set(item.reasons)
         hit1 = bool(hits) and bool(set(hits[0].reasons) & wanted)
         hit3 = any(set(h.reasons) & wanted for h in hits)
-        out.append(Scored(item, result.confidence, hit1, hit3))
+        detected = detect_reasons(item.text)
+        out.append(Scored(item, result.confidence, hit1, hit3, bool(detected) and detected[0] in wanted))
     return out, times
 
 
@@ -159,7 +162,7 @@ def main(argv: list[str] | None = None) -> int:
     t = DEFAULT_THRESHOLD
     print(f"== RAG calibration on DEV sets: {', '.join(p.name for p in paths)} ({len(scored)} questions)")
     print(f"query latency: p50 {statistics.median(times):.2f} ms, max {max(times):.2f} ms")
-    print(f"\nslice (threshold {t}): n, hit@1, hit@3, refused in scope / answered out of scope")
+    print(f"\nslice (threshold {t}): n, hit@1, hit@3, refused in scope, reason detector top-1 / answered out of scope")
     slices: dict[tuple[str, str], list[Scored]] = {}
     for s in scored:
         kind = s.item.style if s.item.reasons else f"oos:{s.item.style}"
@@ -169,7 +172,8 @@ def main(argv: list[str] | None = None) -> int:
         if group[0].item.reasons:
             fr = sum(s.confidence < t for s in group)
             print(f"  {lang} {kind:14} {n:4}  hit@1 {sum(s.hit1 for s in group) / n:.3f}  "
-                  f"hit@3 {sum(s.hit3 for s in group) / n:.3f}  refused {fr}/{n}")  # fmt: skip
+                  f"hit@3 {sum(s.hit3 for s in group) / n:.3f}  refused {fr}/{n}  "
+                  f"reason top-1 {sum(s.reason1 for s in group) / n:.3f}")  # fmt: skip
         else:
             print(f"  {lang} {kind:14} {n:4}  answered {sum(s.confidence >= t for s in group)}/{n}")
     inside = [s for s in scored if s.item.reasons]
@@ -207,7 +211,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         args.json.write_text(json.dumps([{"text": s.item.text, "lang": s.item.lang, "style": s.item.style,
                                           "in_scope": bool(s.item.reasons), "confidence": round(s.confidence, 4),
-                                          "hit1": s.hit1, "hit3": s.hit3} for s in scored],
+                                          "hit1": s.hit1, "hit3": s.hit3, "reason1": s.reason1} for s in scored],
                                         ensure_ascii=False, indent=1))  # fmt: skip
     return 0
 

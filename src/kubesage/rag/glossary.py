@@ -152,7 +152,7 @@ GLOSSARY: tuple[Entry, ...] = (
     ("progress", ("progress", "progressing", "progressdeadlineexceeded", "halfway"), ("進度", "一半")),
     ("pdb", ("pdb", "poddisruptionbudget", "disruption budget", "disruption", "disruptions"),
      ("中斷預算", "干擾預算", "中斷", "pdb")),
-    ("drain", ("drain", "draining", "cordon", "maintenance"), ("排空", "維護", "騰空", "驅離")),
+    ("drain", ("drain", "draining", "cordon", "maintenance"), ("排空", "騰空", "驅離")),
     ("networkpolicy", ("networkpolicy", "network policy", "network policies", "networkpolicies"),
      ("網路政策", "網路策略", "網路原則", "網路規則")),
     ("deny", ("deny", "denied", "default deny", "block", "blocked", "blocks", "blocking"),

@@ -301,6 +301,52 @@ _PATTERNS: dict[str, tuple[str, ...]] = {
     ),
 }
 
+# Concept combinations (rag/glossary.py, English and Chinese alike) that name a reason when no
+# failure text does: "記憶體爆了 ... 被砍掉" is {memory, killed} is OOMKilled.
+_CONCEPT_RULES: tuple[tuple[str, tuple[frozenset[str], ...]], ...] = tuple(
+    (reason, tuple(frozenset(rule.split("+")) for rule in rules))
+    for reason, rules in (
+        ("ImagePullBackOff", ("image+pull", "registry+credential", "image+missing", "image+tag", "registry+rate limit",
+                              "image+rate limit", "pull+rate limit", "pull+credential", "registry+private")),
+        ("InvalidImageName", ("image+invalid name",)),
+        ("OOMKilled", ("memory+killed", "memory+full", "memory+limit")),
+        ("CrashLoopBackOff", ("crash+restart", "crash+container", "startup+crash", "dependency+crash",
+                              "command+crash")),
+        ("CreateContainerConfigError", ("secret+missing", "configmap+missing", "key+missing", "root+container",
+                                        "root+image")),
+        ("RunContainerError", ("architecture", "executable", "command+missing")),
+        ("Evicted", ("evicted",)),
+        ("FailedMount", ("mount",)),
+        ("FailedAttachVolume", ("attach",)),
+        ("ProvisioningFailed", ("provision", "storageclass")),
+        ("FailedScheduling", ("scheduling", "taint", "affinity", "selector+node", "cpu+full", "zone+volume")),
+        ("Unhealthy", ("probe", "not ready+pod")),
+        ("NoEndpoints", ("endpoint", "service+selector", "service+refused", "service+port")),
+        ("IngressClassMissing", ("ingressclass",)),
+        ("IngressServiceMissing", ("ingress+service+missing",)),
+        ("TLSSecretMissing", ("certificate+ingress", "fake default")),
+        ("FailedCreate", ("quota", "limitrange", "serviceaccount+missing", "replicaset+create", "controller+create")),
+        ("BackoffLimitExceeded", ("job+backoff limit", "job+failed")),
+        ("InvalidSchedule", ("cronjob", "cron expression")),
+        ("NodeNotReady", ("node+not ready", "kubelet+node", "node+cni")),
+        ("NodePressure", ("pressure", "node+disk+full", "node+memory+full")),
+        ("DaemonSetNotReady", ("daemonset",)),
+        ("HPAScaleTargetMissing", ("autoscaler+target", "autoscaler+missing", "autoscaler+rename")),
+        ("FailedGetResourceMetric", ("autoscaler+metrics", "metrics+unknown")),
+        ("PDBDisruptionsNotAllowed", ("pdb", "drain")),
+        ("NetworkPolicyNoPods", ("networkpolicy",)),
+        ("WebhookNoEndpoints", ("webhook",)),
+        ("DNSResolutionFailure", ("dns",)),
+        ("Forbidden", ("forbidden", "podsecurity")),
+        ("ProgressDeadlineExceeded", ("rollout+timeout", "rollout+progress", "deployment+progress",
+                                      "deployment+timeout")),
+        ("FailedCreatePodSandBox", ("sandbox+network", "sandbox+failed", "cni", "ip address+pod")),
+        ("ConfigMapUnused", ("configmap+unused",)),
+        ("DefaultServiceAccount", ("serviceaccount+default",)),
+        ("PrivilegedContainer", ("privileged",)),
+    )
+)  # fmt: skip
+
 _COMPILED: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
     (reason, re.compile("|".join(f"(?:{p})" for p in (re.escape(reason.lower()), *pats)), re.IGNORECASE))
     for reason, pats in _PATTERNS.items()
@@ -314,11 +360,30 @@ def canonical(reason: str) -> str | None:
 
 
 def detect_reasons(text: str) -> list[str]:
-    """Vocabulary reasons found in `text`, in order of first appearance."""
+    """Vocabulary reasons found in `text`: those its failure texts name, in order of first
+    appearance, then those its concepts imply (more specific combinations first)."""
     found: list[tuple[int, str]] = []
     for reason, pattern in _COMPILED:
         match = pattern.search(text)
         if match:
             found.append((match.start(), reason))
     found.sort()
-    return [reason for _, reason in found]
+    named = [reason for _, reason in found]
+    return named + [r for r in concept_reasons(text) if r not in named]
+
+
+def concept_reasons(text: str) -> list[str]:
+    """Reasons implied by the concepts `text` names, in either language."""
+    from kubesage.rag.concepts import glossary
+
+    concepts = glossary().analyze(text).concepts
+    if not concepts:
+        return []
+    order = {c: i for i, c in enumerate(concepts)}
+    have = frozenset(concepts)
+    scored: list[tuple[int, int, str]] = []
+    for reason, rules in _CONCEPT_RULES:
+        best = max((rule for rule in rules if rule <= have), key=len, default=None)
+        if best is not None:
+            scored.append((-len(best), min(order[c] for c in best), reason))
+    return [reason for *_, reason in sorted(scored)]
