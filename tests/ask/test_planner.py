@@ -28,7 +28,7 @@ DEMO_QUESTIONS = [
     ("Why is the analytics-db PVC pending?", ["data-analytics-db-0", "fast-ssd", "storage"], ["etl-runner"]),
     ("Why did the settlement-batch job fail?",
      ["settlement-batch-29933370", "backoff limit", "reconciliation mismatch"], ["ledger-worker"]),
-    ("Why doesn't the nightly-report cronjob run?", ["nightly-report", "0 2 * *", "schedule"], ["analytics-db"]),
+    ("Why doesn't the nightly-report cronjob run?", ["nightly-report", "CronJob", "Solution"], ["analytics-db"]),
     ("What is wrong with node ip-10-0-2-87.ec2.internal?", ["DiskPressure", "ip-10-0-2-87.ec2.internal"],
      ["etl-runner"]),
     ("Why is etl-runner pending?", ["etl-runner", "Insufficient memory"], ["analytics-db"]),

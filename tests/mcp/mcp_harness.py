@@ -28,6 +28,7 @@ CALLS: dict[str, dict[str, object]] = {
     "events": {"kind": "Pod", "name": "checkout-7d9f8c6b5d-6fz4x", "namespace": "shop"},
     "logs": {"pod": "cart-5c7b9d8f6d-gqsrl", "namespace": "shop", "previous": True, "tail": 20},
     "filters": {},
+    "remediation_plan": {"namespace": "shop"},
 }
 
 

@@ -61,6 +61,8 @@ def _check(out: dict[str, Any]) -> None:
     assert "ErrImagePull" in text["events"] and "newest first" in text["events"]
     assert "previous" in text["logs"] and "redis" in text["logs"].lower()
     assert "Pod (active)" in text["filters"]
+    assert "rollback-deployment Deployment/shop/checkout" in text["remediation_plan"]
+    assert "nothing was changed" in text["remediation_plan"]
     assert out["bad"].is_error and "not found" in out["bad"].content[0].text
     assert out["badtype"].is_error and "namespace" in out["badtype"].content[0].text
     assert out["unknown"].is_error and "unknown tool" in out["unknown"].content[0].text

@@ -105,6 +105,11 @@ class FiltersArgs(_Args):
     pass
 
 
+class PlanArgs(_Args):
+    namespace: str = Field("", description="Namespace to plan for; empty means all namespaces.")
+    actions: list[str] = Field(default_factory=list, description="Typed actions to consider; empty means all.")
+
+
 Handler = Callable[[Workspace, Any], ToolOutput]
 
 
@@ -150,6 +155,9 @@ def bounded(lines: Sequence[str], limit: int) -> tuple[str, bool]:
     used = 0
     for i, line in enumerate(lines):
         if used + len(line) + 1 > limit:
+            if not out:  # one huge line: keep its start rather than nothing
+                out.append(line[: max(0, limit - 80)] + " …")
+                i += 1
             rest = len(lines) - i
             out.append(f"…[truncated: {rest} more line(s); narrow the query (namespace, kind, limit)]")
             return "\n".join(out), True
@@ -423,6 +431,55 @@ def _filters(ws: Workspace, a: FiltersArgs) -> ToolOutput:
     return ToolOutput("\n".join(lines), {"active": list(active), "all": list(specs)})
 
 
+def default_policy(namespace: str, actions: Sequence[str]) -> Any:
+    """What `kubesage remediate plan` uses without --policy: every (or the named) action, in `namespace`."""
+    from kubesage.remediate.actions.base import all_actions
+    from kubesage.remediate.policy import Policy
+
+    known = all_actions()
+    unknown = [a for a in actions if a not in known]
+    if unknown:
+        raise ToolError(f"unknown action(s) {', '.join(unknown)} (known: {', '.join(known)})")
+    return Policy.from_spec({"enabled": True, "mode": "approve", "actions": list(actions or known),
+                             "namespaces": [namespace or "*"]})  # fmt: skip
+
+
+def proposals(ws: Workspace, namespace: str, actions: Sequence[str], policy: Any = None) -> list[Any]:
+    from kubesage.remediate.pipeline import plan
+
+    analysis = ws.analyze(namespace=namespace)
+    return plan(ws.snapshot(), analysis.results, policy or default_policy(namespace, actions))
+
+
+def _plan(ws: Workspace, a: PlanArgs) -> ToolOutput:
+    from kubesage.remediate import render
+
+    found = proposals(ws, a.namespace, a.actions)
+    if not found:
+        return ToolOutput("No remediation proposed: no finding has a typed action that clearly fixes it.",
+                          {"proposals": []})  # fmt: skip
+    lines = [f"{len(found)} proposal(s) (read-only plan; nothing was changed):"]
+    docs: list[dict[str, Any]] = []
+    for p in found:
+        verdict = "allowed by policy" if p.allowed else "refused by policy"
+        lines.append(f"- {p.id}: {p.action} {neutralize(p.target.key)} ({p.source}, {verdict})")
+        if p.finding:
+            lines.append(f"  finding: {neutralize('; '.join(p.finding.texts))}")
+        if p.reason:
+            lines.append(f"  why: {neutralize(p.reason)}")
+        lines.extend(f"  refused: {neutralize(r)}" for r in (p.decision.reasons if p.decision else ()))
+        for c in p.changes:
+            doc = c.to_json()
+            if c.path != "spec.template":
+                lines.append(f"  change {c.path}: {dumps(doc.get('from'))} -> {dumps(doc.get('to'))}")
+        obj = ws.snapshot().get(p.target.kind, p.target.namespace, p.target.name)
+        if obj is not None and (p.changes or p.action == "delete-failed-pods"):
+            lines.append("  kubectl:")
+            lines.extend("    " + neutralize(x) for x in render.kubectl(obj, p).splitlines())
+        docs.append({"id": p.id, "action": p.action, "target": p.target.key, "allowed": p.allowed})
+    return ToolOutput("\n".join(lines), {"proposals": docs})
+
+
 TOOLS: tuple[ToolSpec, ...] = (
     ToolSpec("analyze", "Analyze the cluster",
              "Run kubesage's analyzers (k8sgpt-compatible) and list every broken object with its failure texts. "
@@ -442,6 +499,10 @@ TOOLS: tuple[ToolSpec, ...] = (
     ToolSpec("logs", "Container logs", "The last lines of a pod's container logs (previous=true: the crashed run).",
              LogsArgs, _logs),
     ToolSpec("filters", "List analyzers", "The analyzers (filters) and which are active.", FiltersArgs, _filters),
+    ToolSpec("remediation_plan", "Plan remediations",
+             "Typed fixes kubesage's remediation planner proposes for the current findings, with the policy "
+             "verdict, the field changes and the equivalent kubectl command. Read-only: applies nothing.",
+             PlanArgs, _plan),
 )  # fmt: skip
 
 
