@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -50,6 +50,14 @@ def analyze(
         bool, typer.Option("--no-cache", "-c", help="Neither read nor write the answer cache.")
     ] = False,
     language: Annotated[str, typer.Option("--language", "-l", help="Language of the explanation.")] = "english",
+    with_doc: Annotated[
+        bool, typer.Option("--with-doc", "-d", help="Add the API server's documentation of the failing field.")
+    ] = False,
+    custom_headers: Annotated[
+        list[str] | None,
+        typer.Option("--custom-headers", "-r", help="Key:Value header for the AI backend's HTTP requests (repeatable; "
+                     "headers configured for the provider win)."),
+    ] = None,
     interactive: Annotated[
         bool, typer.Option("--interactive", "-i", help="Chat about the results after the output (needs --explain).")
     ] = False,
@@ -88,12 +96,16 @@ def analyze(
     )
     analysis = analyze_snapshot(snap, request, specs)
     analysis.errors = warnings + analysis.errors
+    if with_doc:
+        analysis.errors += _add_docs(analysis, bool(snapshot), kubeconfig, context)
 
     failed_calls = 0
     session = None
     if explain:
         from kubesage.explain.pipeline import ExplainOptions, explain_analysis
 
+        if custom_headers:
+            _apply_custom_headers(config, backend, parse_custom_headers(custom_headers))
         outcome = explain_analysis(
             analysis,
             snap,
@@ -129,6 +141,45 @@ def analyze(
         raise KubesageError(
             f"{failed_calls} explanation call(s) failed; their results are in the output with the error noted"
         )
+
+
+def parse_custom_headers(values: list[str]) -> list[dict[str, str]]:
+    """k8sgpt's `-r Key:Value` (comma-separated or repeated): split on the first colon, trimmed."""
+    from kubesage.errors import KubesageError
+
+    headers: list[dict[str, str]] = []
+    for entry in split_csv(values):
+        key, sep, value = entry.partition(":")
+        if not sep or not key.strip():
+            raise KubesageError(f"invalid --custom-headers entry {entry.split(':')[0]!r}: expected Key:Value")
+        headers.append({key.strip(): value.strip()})
+    return headers
+
+
+def _apply_custom_headers(config: Any, backend: str, headers: list[dict[str, str]]) -> None:
+    """Give the selected provider these headers, unless its configuration has its own (those win)."""
+    from kubesage.cli.console import warn
+    from kubesage.llm.registry import resolve
+
+    _, provider = resolve(config, backend)
+    if provider is None:
+        warn("--custom-headers has no effect: the selected backend makes no HTTP requests")
+    elif not provider.custom_headers:
+        provider.custom_headers = headers
+
+
+def _add_docs(analysis: Any, from_files: bool, kubeconfig: str | None, context: str | None) -> list[str]:
+    """--with-doc: warnings in k8sgpt's `[KubernetesDoc] ...` form when the docs cannot be had."""
+    if from_files:
+        return ["[KubernetesDoc] --with-doc reads the API server's OpenAPI document; not available with --snapshot"]
+    from kubesage.cluster.apidoc import add_docs, fetch_schema
+    from kubesage.errors import KubesageError
+
+    try:
+        add_docs(analysis, fetch_schema(kubeconfig, context))
+    except KubesageError as err:
+        return [f"[KubernetesDoc] {err}"]
+    return []
 
 
 def register(app: typer.Typer) -> None:

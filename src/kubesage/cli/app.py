@@ -56,9 +56,18 @@ def _root(
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
     ] = False,
+    kubeconfig: Annotated[
+        str | None, typer.Option("--kubeconfig", help="Kubeconfig for every command (k8sgpt's global flag).")
+    ] = None,
+    kubecontext: Annotated[
+        str | None, typer.Option("--kubecontext", help="Kubeconfig context for every command (k8sgpt's global flag).")
+    ] = None,
 ) -> None:
+    from kubesage.cli.options import GLOBAL_CLUSTER
+
     if config:
         os.environ["KUBESAGE_CONFIG"] = config
+    GLOBAL_CLUSTER.update(kubeconfig=kubeconfig, context=kubecontext)
 
 
 @app.command("version")
@@ -69,6 +78,7 @@ def version_cmd() -> None:
 
 analyze.register(app)
 app.add_typer(filters.app, name="filters")
+app.add_typer(filters.app, name="filter", hidden=True)  # k8sgpt's spelling
 app.add_typer(snapshot.app, name="snapshot")
 app.add_typer(auth.app, name="auth")
 app.add_typer(cache.app, name="cache")
@@ -84,8 +94,10 @@ migrate_cmd.register(app)
 
 def main() -> None:
     """Run the CLI; user errors become one red line on stderr and a non-zero exit."""
+    # Invoked as the kubectl plugin `kubectl-sage`, help and usage say `kubectl sage`.
+    prog = "kubectl sage" if os.path.basename(sys.argv[0]) == "kubectl-sage" else "kubesage"
     try:
-        app()
+        app(prog_name=prog)
     except KeyboardInterrupt:
         _fail("interrupted", 130)
     except BrokenPipeError:

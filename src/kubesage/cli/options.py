@@ -14,9 +14,25 @@ Snapshots = Annotated[
         "(also `kubectl cluster-info dump` output). Repeatable.",
     ),
 ]
-Kubeconfig = Annotated[str | None, typer.Option("--kubeconfig", help="Path to a kubeconfig file.")]
+# `kubesage --kubeconfig X --kubecontext Y analyze` (k8sgpt's global flags) sets these; a command's
+# own --kubeconfig / --context, given after the subcommand, wins.
+GLOBAL_CLUSTER: dict[str, str | None] = {"kubeconfig": None, "context": None}
+
+
+def _global_kubeconfig(value: str | None) -> str | None:
+    return value or GLOBAL_CLUSTER["kubeconfig"]
+
+
+def _global_context(value: str | None) -> str | None:
+    return value or GLOBAL_CLUSTER["context"]
+
+
+Kubeconfig = Annotated[
+    str | None, typer.Option("--kubeconfig", help="Path to a kubeconfig file.", callback=_global_kubeconfig)
+]
 Context = Annotated[
-    str | None, typer.Option("--context", "--kubecontext", help="Kubeconfig context to use.")
+    str | None,
+    typer.Option("--context", "--kubecontext", help="Kubeconfig context to use.", callback=_global_context),
 ]
 Namespace = Annotated[str, typer.Option("--namespace", "-n", help="Namespace to analyze (default: all).")]
 Selector = Annotated[
