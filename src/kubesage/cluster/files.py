@@ -234,6 +234,8 @@ def _add_document(snap: ClusterSnapshot, doc: Any, path: Path, index: int) -> No
         return
     kind = doc.get("kind")
     items = doc.get("items")
+    if items is None and isinstance(kind, str) and kind.endswith("List") and "items" in doc:
+        items = []  # Go marshals an empty typed list as `"items": null`
     if isinstance(items, list) and (not kind or str(kind).endswith("List")):
         item_kind = _item_kind(kind if isinstance(kind, str) else None, path)
         if item_kind:

@@ -141,18 +141,14 @@ _EVENTS_V1_FIELDS = (
 def normalize_event(event: Obj) -> Obj:
     """Give an `events.k8s.io/v1` Event its core/v1 field names too, in place (originals kept).
 
-    A series (repeated event) gives the count and the last time when the deprecated fields are empty.
+    For any Event, a series (repeated event) gives the count and the last time when the
+    plain fields are empty, as the core API leaves them for events written through v1.
     """
-    if (
-        "regarding" not in event
-        and "note" not in event
-        and not str(event.get("apiVersion", "")).startswith("events.k8s.io/")
-    ):
-        return event
-    for new, old in _EVENTS_V1_FIELDS:
-        value = event.get(new)
-        if value not in (None, "", {}) and event.get(old) in (None, "", {}, 0):
-            event[old] = value
+    if "regarding" in event or "note" in event or str(event.get("apiVersion", "")).startswith("events.k8s.io/"):
+        for new, old in _EVENTS_V1_FIELDS:
+            value = event.get(new)
+            if value not in (None, "", {}) and event.get(old) in (None, "", {}, 0):
+                event[old] = value
     series = event.get("series")
     if isinstance(series, Mapping):
         if not event.get("count") and series.get("count"):
