@@ -128,3 +128,22 @@ def test_http_refuses_short_token(tmp_path: Path, host: str) -> None:
     proc = subprocess.run([KUBESAGE, "mcp", "-t", "http", "--host", host, "--token", "short", "--snapshot", DEMO],
                           env=isolated_env(tmp_path), capture_output=True, text=True, timeout=60)  # fmt: skip
     assert proc.returncode != 0 and "at least 16" in proc.stderr
+
+
+def test_write_tool_only_with_allow_write_and_never_on_a_snapshot(tmp_path: Path) -> None:
+    import subprocess
+
+    from mcp_harness import KUBESAGE, isolated_env
+
+    proc = subprocess.run([KUBESAGE, "mcp", "--allow-write", "--snapshot", DEMO], env=isolated_env(tmp_path),
+                          capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert proc.returncode != 0 and "needs a live cluster" in proc.stderr
+    proc = subprocess.run([KUBESAGE, "mcp", "--policy", "p.yaml", "--snapshot", DEMO], env=isolated_env(tmp_path),
+                          capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert proc.returncode != 0 and "--policy only applies with --allow-write" in proc.stderr
+
+    async def main() -> list[str]:
+        async with Client(stdio_params(tmp_path, "--snapshot", DEMO)) as client:
+            return [t.name for t in (await client.list_tools()).tools]
+
+    assert "submit_remediation" not in anyio.run(main)

@@ -46,6 +46,18 @@ def mcp_command(
     refresh: Annotated[
         float, typer.Option("--refresh", help="Re-list a live cluster when the data is older (seconds).", min=0)
     ] = 30.0,
+    allow_write: Annotated[
+        bool,
+        typer.Option("--allow-write", help="Also offer submit_remediation (live cluster only), through the "
+                     "remediation pipeline, its policy and the agents' credentials."),
+    ] = False,
+    policy: Annotated[
+        str | None, typer.Option("--policy", help="Remediation policy YAML for --allow-write (default: approve mode).")
+    ] = None,
+    agents_namespace: Annotated[str, typer.Option("--agents-namespace", help="Agents' namespace.")] = "kubesage",
+    record_namespace: Annotated[
+        str, typer.Option("--record-namespace", help="Where Remediation records go.")
+    ] = "kubesage",
 ) -> None:
     """Serve the tools (analyze, explain, kb_search, list/get resources, events, logs, filters) over MCP."""
     import anyio
@@ -58,8 +70,18 @@ def mcp_command(
     workspace = Workspace(
         Source(tuple(snapshot or ()), kubeconfig, context, namespace, refresh), explain_backend=backend, kb_path=kb
     )
+    extra = []
+    if allow_write:
+        if snapshot:
+            raise KubesageError("--allow-write needs a live cluster; a snapshot cannot be changed")
+        from kubesage.cli.remediate import load_policy
+        from kubesage.mcp.remediation import WriteSettings, write_tools
+
+        extra = write_tools(WriteSettings(load_policy(policy, namespace, None), agents_namespace, record_namespace))
+    elif policy:
+        raise KubesageError("--policy only applies with --allow-write")
     probe(workspace)  # a bad kubeconfig or snapshot fails now, with one line
-    server = build_server(workspace, limit=max_output)
+    server = build_server(workspace, extra=extra, limit=max_output)
     if transport is Transport.stdio:
         try:
             anyio.run(serve_stdio, server)
