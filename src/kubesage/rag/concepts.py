@@ -99,6 +99,16 @@ class Glossary:
         self.zh_max = min(_MAX_ZH, max((len(f) for f in (*self.zh, *self.filler)), default=1))
 
     def analyze(self, text: str) -> QueryTerms:
+        """Concepts and leftover words of `text` (short texts are cached: reasons and ranking both ask)."""
+        if len(text) <= 2000:
+            return self._analyze_cached(text)
+        return self._analyze(text)
+
+    @lru_cache(maxsize=2048)  # noqa: B019 - one Glossary lives for the whole process
+    def _analyze_cached(self, text: str) -> QueryTerms:
+        return self._analyze(text)
+
+    def _analyze(self, text: str) -> QueryTerms:
         concepts: dict[str, None] = {}
         words: list[str] = []
         for piece in _CJK_SPLIT.split(strip_masks(text)):

@@ -250,6 +250,10 @@ class _IndexMeta:
         # Titles that quote a failure message ("Service has no endpoints: ..."), as word pairs.
         self.titles = [(frozenset(_word_pairs(tokenize(head))), np.asarray(rows, dtype="int64"))
                        for head, rows in titles.items() if len(head.split()) >= 3]  # fmt: skip
+        # Each title filed under one of its pairs: a query only checks the titles it shares a pair with.
+        self.titles_by_pair: dict[tuple[str, str], list[int]] = {}
+        for n, (head, _) in enumerate(self.titles):
+            self.titles_by_pair.setdefault(min(head) if head else ("", ""), []).append(n)
 
     def concept(self, name: str) -> tuple[Any, float]:
         """(bool array over chunk rows: the row's document shows the concept, the concept's IDF)."""
@@ -336,7 +340,8 @@ def _phrase_scores(index: KBIndex, meta: _IndexMeta, tokens: list[str], scores: 
 def _title_matches(meta: _IndexMeta, tokens: list[str]) -> list[Any]:
     """Chunk rows of the runbooks whose title message the query quotes."""
     pairs = set(_word_pairs(tokens))
-    return [rows for head, rows in meta.titles if head <= pairs]
+    found = {n for p in (*pairs, ("", "")) for n in meta.titles_by_pair.get(p, ())}
+    return [meta.titles[n][1] for n in sorted(found) if meta.titles[n][0] <= pairs]
 
 
 def _expansion(terms: QueryTerms, tokens: list[str]) -> list[str]:
@@ -354,7 +359,7 @@ def _concept_share(meta: _IndexMeta, weights: list[tuple[Any, float]]) -> Any:
     if total <= 0:
         return out
     for rows, w in weights:
-        out[rows] += w / total
+        out += rows * np.float32(w / total)
     return out
 
 
