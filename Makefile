@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install install-embeddings demo test lint typecheck bench eval clean
+.PHONY: install install-embeddings demo test lint typecheck bench eval clean cluster-build cluster-up cluster-down demo-apply
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -33,8 +33,24 @@ lint: $(STAMP) ## ruff + mypy
 
 typecheck: lint
 
-test: lint ## lint, type-check, then the test suite
+test: lint cluster-build ## lint, type-check, build the test cluster (cached), then the test suite
 	$(BIN)/python -m pytest
+
+# A real Kubernetes on loopback (tools/cluster.py): binaries built once from their Go
+# modules into ~/.cache/kubesage/cluster/; the real test tier and `make bench` use them.
+cluster-build: ## build (or reuse) kube-apiserver, etcd, controllers, kubectl, kwok, helm, kubeconform
+	$(PYTHON) tools/cluster.py build $(if $(CI),,--soft)
+
+cluster-up: ## start the test cluster; admin kubeconfig in .cluster/kubeconfig
+	$(PYTHON) tools/cluster.py build
+	$(PYTHON) tools/cluster.py up
+
+cluster-down: ## stop every process cluster-up/demo-apply started and remove .cluster/
+	$(PYTHON) tools/cluster.py down
+
+demo-apply: $(STAMP) ## a cluster (no controllers) holding examples/demo-cluster, in .cluster/
+	$(PYTHON) tools/cluster.py build
+	$(BIN)/python tools/cluster.py demo
 
 bench: $(STAMP) ## benchmarks: 100k-object analysis and more
 	$(BIN)/python benchmarks/run.py

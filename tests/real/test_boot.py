@@ -1,0 +1,78 @@
+"""The real cluster itself: versions, components, scheduling through kwok, RBAC, discovery."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+
+from kubesage.cluster.live import connect
+from real_cluster import RealCluster
+
+pytestmark = pytest.mark.real
+
+
+def test_server_reports_the_pinned_release(real_cluster: RealCluster) -> None:
+    live = connect(str(real_cluster.kubeconfig))
+    try:
+        assert live.check() == "v1.36.3"
+    finally:
+        live.close()
+    client = json.loads(real_cluster.kubectl("version", "-o", "json").stdout)
+    assert client["clientVersion"]["gitVersion"] == "v1.36.3"
+    assert client["serverVersion"]["gitVersion"] == "v1.36.3"
+
+
+def test_boots_within_budget(real_cluster: RealCluster) -> None:
+    print(f"real cluster boot: {real_cluster.boot_seconds:.1f}s")  # quoted in docs/sources.md
+    assert real_cluster.boot_seconds < 60
+
+
+def test_kwok_nodes_are_ready(real_cluster: RealCluster) -> None:
+    nodes = json.loads(real_cluster.kubectl("get", "nodes", "-o", "json").stdout)["items"]
+    ready = {
+        n["metadata"]["name"]: next(c["status"] for c in n["status"]["conditions"] if c["type"] == "Ready")
+        for n in nodes
+    }
+    assert ready == {"kwok-node-0": "True", "kwok-node-1": "True", "kwok-node-2": "True"}
+
+
+def test_deployment_is_rolled_out_by_controllers_scheduler_and_kwok(
+    real_cluster: RealCluster, real_namespace: str
+) -> None:
+    real_cluster.kubectl("create", "deployment", "web", "--image=nginx:1.27", "--replicas=2", "-n", real_namespace)
+    real_cluster.kubectl("rollout", "status", "deployment/web", "-n", real_namespace, "--timeout=60s")
+    pods = json.loads(real_cluster.kubectl("get", "pods", "-n", real_namespace, "-o", "json").stdout)["items"]
+    assert len(pods) == 2
+    assert all(p["status"]["phase"] == "Running" and p["spec"]["nodeName"].startswith("kwok-node-") for p in pods)
+    # Owner chain set by the deployment and replicaset controllers.
+    owners = {p["metadata"]["ownerReferences"][0]["kind"] for p in pods}
+    assert owners == {"ReplicaSet"}
+    # The serviceaccount controller made `default`; the root CA publisher made kube-root-ca.crt.
+    real_cluster.kubectl("get", "serviceaccount", "default", "-n", real_namespace)
+    real_cluster.kubectl("get", "configmap", "kube-root-ca.crt", "-n", real_namespace)
+
+
+def test_rbac_denies_what_a_role_leaves_out(real_cluster: RealCluster, real_namespace: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    kc = real_cluster.sa_kubeconfig(real_namespace, "reader", tmp_path / "kc")
+    real_cluster.kubectl("create", "role", "pods-only", "--verb=get,list", "--resource=pods", "-n", real_namespace)
+    real_cluster.kubectl(
+        "create",
+        "rolebinding",
+        "reader",
+        "--role=pods-only",
+        f"--serviceaccount={real_namespace}:reader",
+        "-n",
+        real_namespace,
+    )
+    deadline = time.monotonic() + 10
+    while True:  # RBAC caches refresh quickly, but not instantly
+        ok = real_cluster.kubectl("get", "pods", "-n", real_namespace, kubeconfig=kc, check=False)
+        if ok.returncode == 0 or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    assert ok.returncode == 0, ok.stderr
+    denied = real_cluster.kubectl("get", "secrets", "-n", real_namespace, kubeconfig=kc, check=False)
+    assert denied.returncode != 0
+    assert "forbidden" in denied.stderr.lower()
