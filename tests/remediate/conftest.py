@@ -157,8 +157,20 @@ def service(name: str, selector: dict[str, str], port: int = 8080) -> dict[str, 
     }
 
 
+def _untaint_nodes(cluster: Any) -> None:
+    """Drop the `not-ready` taint admission puts on new nodes: the harness runs no
+    node-lifecycle controller to lift it once kwok reports the nodes Ready."""
+    admin = Kube(cluster.api_client(), "admin")
+    for node in (admin.request("GET", "/api/v1/nodes") or {}).get("items") or []:
+        taints = (node.get("spec") or {}).get("taints") or []
+        kept = [t for t in taints if t.get("key") != "node.kubernetes.io/not-ready"]
+        if kept != taints:
+            admin.merge_patch(f"/api/v1/nodes/{node['metadata']['name']}", {"spec": {"taints": kept or None}})
+
+
 @pytest.fixture(scope="session")
 def remediation_crd(real_cluster: Any) -> Any:
+    _untaint_nodes(real_cluster)
     real_cluster.kubectl("apply", "--server-side", "-f", str(CRD))
     real_cluster.kubectl("wait", "--for=condition=Established", "crd/remediations.core.kubesage.dev", "--timeout=30s")
     return real_cluster

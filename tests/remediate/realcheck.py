@@ -122,6 +122,7 @@ def run_scenario(env: Env, sc: Scenario) -> Run:
     if not any(str(e.get("reason", "")).startswith("Remediation") for e in events):
         run.problems.append("no Remediation event on the target")
     after = dump(env.admin.api)
+    owners += _owners(env, p.target.kind, p.target.name)  # ReplicaSets the fix rolled in
     targets = [(p.target.key, [c.path for c in p.changes])]
     run.healthy_changes = changed(before, after, targets, owners)
     if run.healthy_changes:

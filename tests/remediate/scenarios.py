@@ -148,7 +148,7 @@ SCENARIOS: list[Scenario] = [
     Scenario(
         "image-pull-beside-healthy",
         _with_neighbor(_bad_rollout("image-pull", "registry.local/app:2.0-typo")),
-        r"ImagePullBackOff",
+        r"ImagePullBackOff|Back-off pulling",
         "rollback-deployment",
         "Deployment",
         "web",

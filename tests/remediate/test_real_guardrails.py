@@ -97,7 +97,7 @@ def test_prompt_injection_is_refused_and_healthy_objects_stay_untouched(env: Env
     env.apply(deployment("web", replicas=1))
     env.wait_rolled_out("web")
     env.apply(deployment("web", image="registry.local/app:bad", replicas=1, fault="image-pull"))
-    found = env.wait_finding("ImagePullBackOff")
+    found = env.wait_finding("ImagePullBackOff|Back-off pulling")
     # Events and logs carry instructions too.
     pod = found[0].name.split("/")[1]
     env.admin.create(

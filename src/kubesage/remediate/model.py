@@ -14,6 +14,7 @@ API_VERSIONS = {
     "StatefulSet": "apps/v1",
     "Pod": "v1",
     "Service": "v1",
+    "ConfigMap": "v1",
     "CronJob": "batch/v1",
 }
 PLURALS = {
@@ -21,6 +22,7 @@ PLURALS = {
     "StatefulSet": "statefulsets",
     "Pod": "pods",
     "Service": "services",
+    "ConfigMap": "configmaps",
     "CronJob": "cronjobs",
 }
 
