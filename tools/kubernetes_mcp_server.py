@@ -18,7 +18,10 @@ from pathlib import Path
 
 PACKAGE = "kubernetes-mcp-server-linux-amd64"
 VERSION = "0.0.67"
-PREFIX = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "kubesage" / "npm"
+PREFIX = Path(
+    os.environ.get("KUBESAGE_NPM_CACHE")
+    or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "kubesage" / "npm"
+)  # fixed at import: tests point XDG_CACHE_HOME elsewhere per test
 
 
 def binary(prefix: Path = PREFIX) -> Path:

@@ -6,10 +6,9 @@ installed by `python tools/kubernetes_mcp_server.py install`) pointed at the rea
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -74,18 +73,26 @@ def test_bad_external_server_config_is_one_line_error(tmp_path: Path) -> None:
         Session(Workspace(Source(snapshots=(DEMO,)), config=config), config, AskOptions()).__enter__()
 
 
+def _load_installer() -> Any:
+    spec = importlib.util.spec_from_file_location("kubernetes_mcp_server", ROOT / "tools" / "kubernetes_mcp_server.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+# Resolved at import, before the per-test fixture points XDG_CACHE_HOME at a temp dir.
+K8S_MCP_SERVER = os.environ.get("KUBESAGE_K8S_MCP_SERVER") or str(_load_installer().binary())
+
+
 def _k8s_mcp_server() -> str:
-    explicit = os.environ.get("KUBESAGE_K8S_MCP_SERVER")
-    if explicit:
-        return explicit
-    found = subprocess.run([sys.executable, str(ROOT / "tools" / "kubernetes_mcp_server.py"), "path"],
-                           capture_output=True, text=True)  # fmt: skip
-    if found.returncode != 0:
-        message = "kubernetes-mcp-server is not installed (python tools/kubernetes_mcp_server.py install)"
+    if not Path(K8S_MCP_SERVER).is_file():
+        message = (f"kubernetes-mcp-server is not installed at {K8S_MCP_SERVER} "
+                   "(python tools/kubernetes_mcp_server.py install)")  # fmt: skip
         if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
             pytest.fail(message, pytrace=False)
         pytest.skip(message)
-    return found.stdout.strip()
+    return K8S_MCP_SERVER
 
 
 @pytest.mark.real
