@@ -337,6 +337,7 @@ def test_manifests_apply_dry_run_then_for_real(real_cluster: Any) -> None:
         applied = real_cluster.kubectl("apply", "--server-side", "-f", str(manifests))
         assert "would violate PodSecurity" not in applied.stderr  # the namespace enforces "restricted"
         real_cluster.kubectl("wait", "--for=condition=Established", "crd/kubesages.core.kubesage.dev", "--timeout=60s")
+
         # The ReplicaSet controller could create the pods: they pass the restricted Pod Security admission.
         # (kwok's fake nodes are tainted, so they stay Pending; no container runtime runs them anyway.)
         def pods() -> set[str]:
