@@ -149,3 +149,34 @@ def test_kubesage_mcp_on_the_live_real_cluster(real_demo: Any, tmp_path: Path) -
     assert "REDIS_URL" in text["logs"] or "no previous logs" in text["logs"]
     assert json.dumps(text)  # every output is plain text
     assert KUBESAGE
+
+
+def test_ask_calls_kubesage_own_mcp_server_over_http(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from mcp_harness import TOKEN, http_server
+
+    monkeypatch.setenv("OWN_MCP_TOKEN", TOKEN)
+    with http_server(tmp_path, "--snapshot", DEMO) as url, serve(never) as srv:
+        srv.scripted += [openai_calls(("own__events", {"kind": "Pod", "name": "checkout-7d9f8c6b5d-6fz4x",
+                                                       "namespace": "shop"})),
+                         openai_text("The image tag does not exist [1].")]  # fmt: skip
+        config = _config(srv.url, [{"name": "own", "url": url, "tokenEnv": "OWN_MCP_TOKEN"}])
+        with Session(Workspace(Source(snapshots=(DEMO,)), config=config), config, AskOptions()) as session:
+            answer = session.ask("why is checkout stuck?")
+    assert "ErrImagePull" in _tool_messages(srv.requests[1].json())[0]
+    assert [o.status for o in answer.observations] == ["ok"] and not answer.refused
+
+
+@pytest.mark.real
+def test_offline_planner_on_the_live_demo_cluster(real_demo: Any) -> None:
+    from kubesage.ask.planner import investigate
+    from kubesage.ask.toolbox import Toolbox
+
+    workspace = Workspace(Source(kubeconfig=str(real_demo.kubeconfig)))
+    try:
+        checkout = investigate("Why is checkout in shop not rolling out?", Toolbox(workspace))
+        cart = investigate("cart 一直重啟，為什麼？", Toolbox(workspace))
+    finally:
+        workspace.close()
+    assert not checkout.refused and "checkout-7d9f8c6b5d-6fz4x" in checkout.text and "v1.4.O" in checkout.text
+    assert "source: cluster" in checkout.observations[0].text
+    assert not cart.refused and "cart-5c7b9d8f6d" in cart.text and cart.chinese
