@@ -215,6 +215,8 @@ def test_cli_apply_waits_for_approval_then_approve_verifies_and_rollback_restore
         env.agents_ns,
         "--record-namespace",
         env.agents_ns,
+        "--agents-prefix",
+        env.coordinator.names.prefix,
     )
     plan_out = kubesage(
         "remediate", "plan", "--kubeconfig", str(env.cluster.kubeconfig), "-n", env.namespace, "--policy", str(pol)

@@ -44,6 +44,9 @@ Backend = Annotated[
 Output = Annotated[str, typer.Option("--output", "-o", help="text or json.")]
 RecordNs = Annotated[str, typer.Option("--record-namespace", help="Namespace of the Remediation records.")]
 AgentsNs = Annotated[str, typer.Option("--agents-namespace", help="Namespace of the agent ServiceAccounts.")]
+AgentsPrefix = Annotated[
+    str, typer.Option("--agents-prefix", help="Name prefix of the agent ServiceAccounts (chart value agents.prefix).")
+]
 NoAgents = Annotated[
     bool, typer.Option("--no-agents", help="Act with your own kubeconfig credentials instead of the agents' tokens.")
 ]
@@ -211,7 +214,13 @@ def _connect(kubeconfig: str | None, context: str | None) -> Any:
 
 
 def _runner(
-    kubeconfig: str | None, context: str | None, agents_ns: str, record_ns: str, no_agents: bool, policy: Policy
+    kubeconfig: str | None,
+    context: str | None,
+    agents_ns: str,
+    record_ns: str,
+    no_agents: bool,
+    policy: Policy,
+    prefix: str = "kubesage-agent-",
 ) -> Runner:
     from kubesage.agents.client import Kube
     from kubesage.agents.coordinator import AgentNames, Coordinator, Direct
@@ -224,7 +233,7 @@ def _runner(
     if no_agents:
         creds = Direct(Kube(api, who="your kubeconfig"))
     else:
-        creds = Coordinator(api, AgentNames(namespace=agents_ns))
+        creds = Coordinator(api, AgentNames(namespace=agents_ns, prefix=prefix))
     records = Records(creds.kube("record"), record_ns)
     return Runner(creds, policy, records, log=lambda m: err().print(m, markup=False))
 
@@ -251,11 +260,12 @@ def apply_cmd(
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Approve the allowed proposals now (as you).")] = False,
     record_namespace: RecordNs = "kubesage",
     agents_namespace: AgentsNs = "kubesage",
+    agents_prefix: AgentsPrefix = "kubesage-agent-",
     no_agents: NoAgents = False,
 ) -> None:
     """Plan on the live cluster, then dry-run, approve (--yes or policy auto), apply, verify, roll back if needed."""
     pol = load_policy(policy, namespace, action)
-    runner = _runner(kubeconfig, context, agents_namespace, record_namespace, no_agents, pol)
+    runner = _runner(kubeconfig, context, agents_namespace, record_namespace, no_agents, pol, agents_prefix)
     try:
         reader = runner.creds.kube("read").api
         _, proposals = _proposals(None, kubeconfig, context, namespace, pol, llm, runner.records.history(), reader)
@@ -279,11 +289,12 @@ def approve_cmd(
     policy: PolicyFile = None,
     record_namespace: RecordNs = "kubesage",
     agents_namespace: AgentsNs = "kubesage",
+    agents_prefix: AgentsPrefix = "kubesage-agent-",
     no_agents: NoAgents = False,
 ) -> None:
     """Approve recorded proposals, then apply, verify and roll back if needed."""
     pol = load_policy(policy, "", None)
-    runner = _runner(kubeconfig, context, agents_namespace, record_namespace, no_agents, pol)
+    runner = _runner(kubeconfig, context, agents_namespace, record_namespace, no_agents, pol, agents_prefix)
     try:
         outcomes = [runner.resume(i, approver=f"cli:{getpass.getuser()}") for i in ids]
     finally:
@@ -300,11 +311,12 @@ def rollback_cmd(
     context: Context = None,
     record_namespace: RecordNs = "kubesage",
     agents_namespace: AgentsNs = "kubesage",
+    agents_prefix: AgentsPrefix = "kubesage-agent-",
     no_agents: NoAgents = False,
 ) -> None:
     """Put back the fields an applied remediation changed, from its record (aborts if they changed since)."""
     pol = load_policy(None, "", None)
-    runner = _runner(kubeconfig, context, agents_namespace, record_namespace, no_agents, pol)
+    runner = _runner(kubeconfig, context, agents_namespace, record_namespace, no_agents, pol, agents_prefix)
     try:
         outcomes = [runner.rollback(i, reason=f"rollback by cli:{getpass.getuser()}") for i in ids]
     finally:
@@ -322,11 +334,7 @@ def history_cmd(
     output: Output = "text",
 ) -> None:
     """List Remediation records: action, target, phase, approver, timing. Read-only."""
-    from rich.markup import escape
-    from rich.table import Table
-
     from kubesage.agents.client import Kube
-    from kubesage.cli.console import out
     from kubesage.remediate.records import Records
 
     records = Records(Kube(_connect(kubeconfig, context)), record_namespace).list()
@@ -336,18 +344,22 @@ def history_cmd(
     if not records:
         typer.echo(f"No Remediation records in namespace {record_namespace}.")
         return
-    table = Table("NAME", "ACTION", "TARGET", "SOURCE", "PHASE", "APPROVED BY", "SECONDS", "MESSAGE")
+    rows = [["NAME", "ACTION", "TARGET", "SOURCE", "PHASE", "APPROVED BY", "SECONDS", "MESSAGE"]]
     for r in records:
         spec, status = r.get("spec") or {}, r.get("status") or {}
         t = spec.get("target") or {}
-        table.add_row(
-            escape(str(r["metadata"]["name"])),
-            escape(str(spec.get("action") or "")),
-            escape(f"{t.get('kind')}/{t.get('namespace')}/{t.get('name')}"),
-            escape(str(spec.get("source") or "")),
-            escape(str(status.get("phase") or "")),
-            escape(str((status.get("approval") or {}).get("by") or "")),
-            escape(str((status.get("verify") or {}).get("seconds") or "")),
-            escape(str(status.get("message") or "")[:80]),
+        rows.append(
+            [
+                str(r["metadata"]["name"]),
+                str(spec.get("action") or ""),
+                f"{t.get('kind')}/{t.get('namespace')}/{t.get('name')}",
+                str(spec.get("source") or ""),
+                str(status.get("phase") or ""),
+                str((status.get("approval") or {}).get("by") or "-"),
+                str((status.get("verify") or {}).get("seconds") or "-"),
+                str(status.get("message") or "").replace("\n", " ")[:100],
+            ]
         )
-    out().print(table)
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
+    for row in rows:
+        typer.echo("   ".join(c.ljust(w) for c, w in zip(row, widths, strict=False)) + "   " + row[-1])
