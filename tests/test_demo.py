@@ -206,7 +206,7 @@ CORE_EXPECTED: dict[str, set[tuple[str, str, str, str]]] = {
             "CronJob",
             "data/nightly-report",
             "",
-            "CronJob nightly-report has an invalid schedule: expected exactly 5 fields, found 4: [0 2 * *]",
+            "CronJob nightly-report is suspended",
         )
     },
     "Node": {("Node", PRESSURE_NODE, "", DISK_PRESSURE)},
@@ -245,7 +245,7 @@ REQUIRED = [
         "CronJob",
         "CronJob",
         "data/nightly-report",
-        "CronJob nightly-report has an invalid schedule: expected exactly 5 fields, found 4: [0 2 * *]",
+        "CronJob nightly-report is suspended",
     ),
     ("Node", "Node", PRESSURE_NODE, DISK_PRESSURE),
     ("Deployment", "Deployment", "shop/checkout", _deploy_progress("shop", "checkout", "checkout-7d9f8c6b5d")),

@@ -39,7 +39,9 @@ class Request:
 
     @property
     def is_list(self) -> bool:
-        return self.path not in ("/version", "/api", "/apis") and not self.path.endswith("/log")
+        segs = self.path.strip("/").split("/")
+        discovery = len(segs) <= {"api": 2, "apis": 3}.get(segs[0], 99)  # /version, /api, /api/v1, /apis/g/v
+        return not discovery and not self.path.endswith("/log")
 
 
 @dataclass
@@ -146,11 +148,51 @@ class _Handler(BaseHTTPRequestHandler):
         if path == "/version":
             self._send(200, {"major": "1", "minor": "31", "gitVersion": cluster.git_version, "platform": "linux/amd64"})
         elif path == "/api":
-            self._send(200, {"kind": "APIVersions", "versions": ["v1"]})
+            self._send(
+                200,
+                {
+                    "kind": "APIVersions",
+                    "versions": ["v1"],
+                    "serverAddressByClientCIDRs": [{"clientCIDR": "0.0.0.0/0", "serverAddress": "127.0.0.1"}],
+                },
+            )
         elif path == "/apis":
             self._send(200, self._groups())
+        elif self._resources(path.strip("/").split("/")):
+            return
         else:
             self._resource(path.strip("/").split("/"), query)
+
+    def _resources(self, segs: list[str]) -> bool:
+        """Discovery of one group version (`/api/v1`, `/apis/<group>/<version>`), as kubectl reads it."""
+        if segs[:1] == ["api"] and len(segs) == 2:
+            group, version = "", segs[1]
+        elif segs[:1] == ["apis"] and len(segs) == 3:
+            group, version = segs[1], segs[2]
+        else:
+            return False
+        infos = [i for i in KINDS.values() if i.group == group and i.version == version]
+        if not infos or group in self.server.cluster.absent_groups:
+            self._send(404, _status(404, "NotFound", "the server could not find the requested resource"))
+            return True
+        resources: list[Obj] = []
+        for i in infos:
+            resources.append(
+                {
+                    "name": i.plural,
+                    "singularName": i.kind.lower(),
+                    "namespaced": i.namespaced,
+                    "kind": i.kind,
+                    "verbs": ["get", "list"],
+                }
+            )
+            if i.kind == "Pod":
+                resources.append(
+                    {"name": "pods/log", "singularName": "", "namespaced": True, "kind": "Pod", "verbs": ["get"]}
+                )
+        gv = f"{group}/{version}" if group else version
+        self._send(200, {"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": gv, "resources": resources})
+        return True
 
     def _groups(self) -> Obj:
         cluster = self.server.cluster

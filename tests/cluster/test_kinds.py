@@ -48,3 +48,16 @@ def test_documented_rbac_role_matches_the_table() -> None:
                 granted.add((group, resource))
     expected = {(k.group, k.plural) for k in KINDS.values()} | {("", "pods/log")}
     assert granted == expected
+
+
+def test_analyzers_that_name_parents_read_the_owner_kinds() -> None:
+    """parentObject comes from owner lookups: live runs must list the owners a snapshot holds."""
+    import importlib
+
+    from kubesage.analyzers.base import PARENT_KINDS
+
+    for spec in all_specs().values():
+        source = Path(importlib.import_module(spec.module).__file__ or "").read_text(encoding="utf-8")
+        names_parents = "ctx.parent(" in source or "parent_of(" in source
+        if names_parents:
+            assert set(PARENT_KINDS) <= set(spec.kinds), f"{spec.name} names parents but does not read all owners"

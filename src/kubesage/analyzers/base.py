@@ -25,6 +25,8 @@ _PARENT_KINDS = {
     "ValidatingWebhookConfiguration": "ValidatingWebhook",
 }
 _CLUSTER_SCOPED_PARENTS = frozenset({"MutatingWebhookConfiguration", "ValidatingWebhookConfiguration"})
+PARENT_KINDS: tuple[str, ...] = tuple(_PARENT_KINDS)
+"""Kinds `parent_of` looks up: an analyzer that names parents must read them (see registry.analyzer)."""
 
 
 @dataclass

@@ -45,6 +45,7 @@ _MAX_BYTES = 1024 * 1024
     group="core",
     kinds=("ConfigMap", *_POD_KINDS),
     description="ConfigMaps that no workload uses, that are empty, or that are larger than 1MB",
+    parents=False,
 )
 def analyze(ctx: AnalysisContext) -> list[Result]:
     used: set[tuple[str, str]] = set()

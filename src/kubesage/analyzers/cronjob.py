@@ -14,6 +14,7 @@ from kubesage.results import Failure, Result, sensitive
     group="core",
     kinds=("CronJob",),
     description="CronJobs that are suspended, have an invalid schedule or a negative starting deadline",
+    parents=False,
 )
 def analyze(ctx: AnalysisContext) -> list[Result]:
     results: list[Result] = []

@@ -13,6 +13,7 @@ from kubesage.results import Failure, Result, sensitive
     group="core",
     kinds=("Deployment",),
     description="Deployments whose ready replicas differ from spec, or whose rollout stopped progressing",
+    parents=False,
 )
 def analyze(ctx: AnalysisContext) -> list[Result]:
     results: list[Result] = []

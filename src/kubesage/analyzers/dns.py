@@ -43,6 +43,7 @@ def _has_ready_endpoints(ep: Obj | None) -> bool:
     kinds=("Pod", "Service", "Endpoints"),
     description="Cluster DNS (CoreDNS/kube-dns) pods not ready, or its Service missing or without endpoints",
     default=True,
+    parents=False,
 )
 def analyze(ctx: AnalysisContext) -> list[Result]:
     if ctx.namespace not in ("", NAMESPACE):

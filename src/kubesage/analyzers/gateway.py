@@ -15,6 +15,7 @@ from kubesage.results import Failure, Result, sensitive
     kinds=("Gateway", "GatewayClass"),
     description="Gateway API Gateways with a missing class or not accepted/programmed",
     default=False,
+    parents=False,
 )
 def analyze(ctx: AnalysisContext) -> list[Result]:
     results: list[Result] = []

@@ -14,6 +14,7 @@ from kubesage.results import Failure, Result, sensitive
     kinds=("GatewayClass",),
     description="Gateway API GatewayClasses not accepted by their controller",
     default=False,
+    parents=False,
 )
 def analyze(ctx: AnalysisContext) -> list[Result]:
     results: list[Result] = []

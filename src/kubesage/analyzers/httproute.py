@@ -113,6 +113,7 @@ def _backend_failures(ctx: AnalysisContext, route: Obj) -> list[Failure]:
     kinds=("HTTPRoute", "Gateway", "Service", "Namespace"),
     description="Gateway API HTTPRoutes with missing gateways/services, refused namespaces or wrong ports",
     default=False,
+    parents=False,
 )
 def analyze(ctx: AnalysisContext) -> list[Result]:
     results: list[Result] = []

@@ -15,6 +15,7 @@ _SUCCESS_CONDITIONS = frozenset({"Complete", "SuccessCriteriaMet"})
     group="core",
     kinds=("Job", "Event"),
     description="Jobs that are suspended or have failed pods without completing",
+    parents=False,
 )
 def analyze(ctx: AnalysisContext) -> list[Result]:
     results: list[Result] = []

@@ -14,6 +14,7 @@ from kubesage.results import Failure, Result, sensitive
     kinds=("NetworkPolicy", "Pod"),
     description="NetworkPolicies that select all pods, or no pod at all",
     default=False,
+    parents=False,
 )
 def analyze(ctx: AnalysisContext) -> list[Result]:
     results: list[Result] = []

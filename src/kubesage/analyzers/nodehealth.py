@@ -44,6 +44,7 @@ def _pods_by_node(ctx: AnalysisContext) -> dict[str, list[str]]:
     kinds=("Node", "Pod"),
     description="NotReady or pressured Nodes, listing the pods they strand or may evict",
     default=True,
+    parents=False,
 )
 def analyze(ctx: AnalysisContext) -> list[Result]:
     bad = [(n, p) for n in ctx.objects("Node", namespaced=False) if (p := _problems(n))]

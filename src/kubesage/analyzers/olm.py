@@ -41,6 +41,7 @@ def _one(kind: str, obj: Mapping[str, Any], text: str) -> Result:
     kinds=("CatalogSource",),
     description="OLM CatalogSources whose registry connection is not READY",
     default=False,
+    parents=False,
 )
 def catalog_source(ctx: AnalysisContext) -> list[Result]:
     results: list[Result] = []
@@ -58,6 +59,7 @@ def catalog_source(ctx: AnalysisContext) -> list[Result]:
     kinds=("ClusterServiceVersion",),
     description="OLM ClusterServiceVersions not in phase Succeeded",
     default=False,
+    parents=False,
 )
 def cluster_service_version(ctx: AnalysisContext) -> list[Result]:
     results: list[Result] = []
@@ -79,6 +81,7 @@ def cluster_service_version(ctx: AnalysisContext) -> list[Result]:
     kinds=("Subscription",),
     description="OLM Subscriptions not at the latest version (upgrade pending or available, or no state)",
     default=False,
+    parents=False,
 )
 def subscription(ctx: AnalysisContext) -> list[Result]:
     results: list[Result] = []
@@ -99,6 +102,7 @@ def subscription(ctx: AnalysisContext) -> list[Result]:
     kinds=("InstallPlan",),
     description="OLM InstallPlans not in phase Complete",
     default=False,
+    parents=False,
 )
 def install_plan(ctx: AnalysisContext) -> list[Result]:
     results: list[Result] = []
@@ -125,6 +129,7 @@ def install_plan(ctx: AnalysisContext) -> list[Result]:
     kinds=("OperatorGroup",),
     description="Namespaces with more than one OLM OperatorGroup",
     default=False,
+    parents=False,
 )
 def operator_group(ctx: AnalysisContext) -> list[Result]:
     counts = Counter(namespace_of(og) for og in ctx.objects("OperatorGroup"))

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from kubesage.analyzers.base import AnalysisContext
+from kubesage.analyzers.base import PARENT_KINDS, AnalysisContext
 from kubesage.cluster.snapshot import Obj, name_of, namespace_of
 from kubesage.results import Analysis, Result, merge_results, sort_results
 
@@ -54,12 +54,16 @@ def analyzer(
     kinds: Iterable[str],
     description: str,
     default: bool | None = None,
+    parents: bool | None = None,
 ) -> Callable[[AnalyzerFunc], AnalyzerFunc]:
     """Register an analyzer under its filter name.
 
     `kinds` are the object kinds it reads (the live source LISTs exactly these).
     `default` says whether it runs when no filter is given: core analyzers always,
     extra (beyond-k8sgpt) analyzers when they detect real breakage.
+    `parents` says whether its results name a parentObject (`ctx.parent`); the owner
+    kinds that lookup walks are then read too, so a live run names the same parents as
+    a snapshot. Every group but lint does.
     """
     if group not in GROUPS:
         raise ValueError(f"unknown analyzer group {group!r}")
@@ -68,7 +72,11 @@ def analyzer(
         if name in _REGISTRY and _REGISTRY[name].run is not func:
             raise ValueError(f"analyzer {name!r} registered twice")
         is_default = group == "core" if default is None else default
-        _REGISTRY[name] = AnalyzerSpec(name, group, description, tuple(kinds), func, is_default)
+        reads = tuple(kinds)
+        names_parents = (group != "lint") if parents is None else parents
+        if names_parents:
+            reads += tuple(k for k in PARENT_KINDS if k not in reads)
+        _REGISTRY[name] = AnalyzerSpec(name, group, description, reads, func, is_default)
         return func
 
     return register

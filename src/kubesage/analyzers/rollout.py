@@ -44,6 +44,7 @@ def _evidence(ctx: AnalysisContext, dep: Obj, new: Obj) -> list[str]:
     kinds=("Deployment", "ReplicaSet", "Pod"),
     description="Deployments whose new ReplicaSet is stuck while the old ReplicaSet still serves traffic",
     default=True,
+    parents=False,
 )
 def analyze(ctx: AnalysisContext) -> list[Result]:
     results: list[Result] = []

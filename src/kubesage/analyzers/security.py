@@ -90,6 +90,7 @@ def _pods(ctx: AnalysisContext) -> list[Result]:
     kinds=("ServiceAccount", "RoleBinding", "Role", "ClusterRole", "Pod"),
     description="Default service account use, wildcard RoleBindings, privileged pods, missing security contexts",
     default=False,
+    parents=False,
 )
 def analyze(ctx: AnalysisContext) -> list[Result]:
     return _service_accounts(ctx) + _role_bindings(ctx) + _pods(ctx)

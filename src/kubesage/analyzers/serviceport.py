@@ -28,6 +28,7 @@ def _container_ports(pod: Obj) -> list[Mapping[str, Any]]:
     kinds=("Service", "Pod"),
     description="Service targetPorts (numbers or names) that match no containerPort of the selected pods",
     default=True,
+    parents=False,
 )
 def analyze(ctx: AnalysisContext) -> list[Result]:
     results: list[Result] = []

@@ -81,6 +81,7 @@ def _claim_failures(pvc: Obj) -> list[Failure]:
     kinds=("StorageClass", "PersistentVolume", "PersistentVolumeClaim"),
     description="StorageClasses, PersistentVolumes and PVCs that are released, failed, pending, tiny or classless",
     default=False,
+    parents=False,
 )
 def analyze(ctx: AnalysisContext) -> list[Result]:
     results = _storage_classes(ctx) + _volumes(ctx)

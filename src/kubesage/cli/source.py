@@ -22,23 +22,14 @@ def load_source(
         from kubesage.cluster.files import load_snapshot
 
         return load_snapshot(snapshots)
-    from kubesage.cluster.live import fetch_logs, load_live
+    from kubesage.cluster.live import load_live
 
-    snap = load_live(
+    return load_live(
         kinds,
         kubeconfig=kubeconfig,
         context=context,
         namespace=namespace,
         max_concurrency=max_concurrency,
         progress=progress,
+        logs=logs,
     )
-    if logs:
-        fetch_logs(
-            snap,
-            kubeconfig=kubeconfig,
-            context=context,
-            max_concurrency=max_concurrency,
-            progress=progress,
-            all_containers=True,
-        )
-    return snap

@@ -15,7 +15,6 @@ import logging
 import os
 import re
 import sys
-import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from contextlib import contextmanager
@@ -35,7 +34,7 @@ READ_TIMEOUT = 60.0
 LOG_TAIL_LINES = 100
 LOG_LIMIT_BYTES = 1 << 20
 _RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
-_ATTEMPTS = 3
+_RETRY_AFTER_CAP = 5.0  # seconds; a server asking for longer gets its error reported instead
 _FREEZE_AFTER = 20_000  # objects; see files.gc_paused
 _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 # Waiting reasons of containers that never started: they have no logs to fetch.
@@ -61,7 +60,6 @@ class Response:
     status: int
     body: bytes
     reason: str = ""
-    retry_after: float | None = None
 
 
 @dataclass(slots=True)
@@ -120,14 +118,6 @@ def _transport_reason(err: BaseException) -> str:
     return _one_line(inner)
 
 
-def _retry_after(headers: Any) -> float | None:
-    try:
-        value = headers.get("Retry-After") if headers is not None else None
-        return float(value) if value else None
-    except (TypeError, ValueError):
-        return None
-
-
 class LiveCluster:
     """One API server connection, through an already configured `kubernetes.client.ApiClient`."""
 
@@ -171,21 +161,12 @@ class LiveCluster:
         except ApiException as err:  # TLS failures (status 0) and exhausted Retry-After retries
             if not err.status:
                 raise _Unreachable(f"TLS error: {_one_line(err.reason)}") from None
-            return Response(int(err.status), str(err.body or "").encode(), str(err.reason or ""), None)
+            return Response(int(err.status), str(err.body or "").encode(), str(err.reason or ""))
         except urllib3.exceptions.HTTPError as err:
             raise _Unreachable(_transport_reason(err)) from None
         except OSError as err:
             raise _Unreachable(_one_line(err.strerror or err)) from None
-        return Response(int(resp.status), data or b"", str(resp.reason or ""), _retry_after(resp.headers))
-
-    def _get_retrying(self, path: str, query: Sequence[tuple[str, str]]) -> Response:
-        resp = self.get(path, query)
-        for attempt in range(1, _ATTEMPTS):
-            if resp.status not in _RETRY_STATUSES:
-                break
-            time.sleep(min(resp.retry_after if resp.retry_after is not None else 0.25 * 2**attempt, 5.0))
-            resp = self.get(path, query)
-        return resp
+        return Response(int(resp.status), data or b"", str(resp.reason or ""))
 
     # -- server ------------------------------------------------------------------------------
 
@@ -225,7 +206,7 @@ class LiveCluster:
             if token:
                 query.append(("continue", token))
             try:
-                resp = self._get_retrying(path, query)
+                resp = self.get(path, query)
             except _Unreachable as err:
                 return Listed(info, [], 0, str(err), pages)
             pages += 1
@@ -335,12 +316,40 @@ def _kubeconfig_path(explicit: str | None) -> str | None:
     return str(default) if default.is_file() else None
 
 
+def _retry_policy() -> Any:
+    """urllib3 retries: one for a dropped keep-alive or connect hiccup, two for 429/5xx.
+
+    Throttled and failing GETs wait for Retry-After (capped) or back off 0.25 s, 0.5 s; the
+    last answer is returned, not raised, so the caller reports its status.
+    """
+    from urllib3.util.retry import Retry
+
+    class _CappedRetry(Retry):
+        def get_retry_after(self, response: Any) -> float | None:
+            after = super().get_retry_after(response)
+            return None if after is None else min(after, _RETRY_AFTER_CAP)
+
+    return _CappedRetry(
+        total=3,
+        connect=1,
+        read=1,
+        status=2,
+        redirect=0,
+        other=0,
+        allowed_methods=frozenset({"GET"}),
+        status_forcelist=_RETRY_STATUSES,
+        backoff_factor=0.25,
+        backoff_max=_RETRY_AFTER_CAP,
+        respect_retry_after_header=True,
+        raise_on_status=False,
+    )
+
+
 def connect(kubeconfig: str | None = None, context: str | None = None, max_concurrency: int = 10) -> LiveCluster:
     """A LiveCluster from a kubeconfig (`--kubeconfig`, $KUBECONFIG, ~/.kube/config) or in-cluster config."""
     try:
         from kubernetes import client
         from kubernetes import config as kube_config
-        from urllib3.util.retry import Retry
     except ImportError as err:  # pragma: no cover - declared dependency
         raise SourceError(f"the kubernetes package is not installed ({err})") from None
     if not hasattr(client.ApiClient, "param_serialize"):
@@ -376,17 +385,7 @@ def connect(kubeconfig: str | None = None, context: str | None = None, max_concu
     # urllib3 logs each retry as a WARNING; our own messages say what failed.
     logging.getLogger("urllib3.connectionpool").setLevel(logging.ERROR)
     cfg.connection_pool_maxsize = max(4, max_concurrency)
-    # One retry for a dropped keep-alive or a connect hiccup; HTTP statuses are ours to handle.
-    cfg.retries = Retry(
-        total=2,
-        connect=1,
-        read=1,
-        status=0,
-        redirect=0,
-        other=0,
-        respect_retry_after_header=False,
-        raise_on_status=False,
-    )
+    cfg.retries = _retry_policy()
     api = client.ApiClient(configuration=cfg)
     from kubesage import __version__
 
@@ -408,13 +407,21 @@ def load_live(
     namespace: str = "",
     max_concurrency: int = 10,
     progress: bool = True,
+    logs: bool = False,
 ) -> ClusterSnapshot:
-    """A snapshot of the live cluster: one paginated LIST per kind, concurrently."""
+    """A snapshot of the live cluster: one paginated LIST per kind, concurrently.
+
+    `logs=True` also reads every container's log (what the Log analyzer reads) over the
+    same connection.
+    """
     validate_namespace(namespace)
     cluster = connect(kubeconfig, context, max_concurrency)
     try:
         cluster.check()
-        return cluster.snapshot(kinds, namespace=namespace, max_concurrency=max_concurrency, progress=progress)
+        snap = cluster.snapshot(kinds, namespace=namespace, max_concurrency=max_concurrency, progress=progress)
+        if logs:
+            fetch_logs(snap, cluster=cluster, max_concurrency=max_concurrency, progress=progress, all_containers=True)
+        return snap
     finally:
         cluster.close()
 
