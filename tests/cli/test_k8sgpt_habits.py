@@ -201,5 +201,3 @@ def test_serve_on_all_interfaces_without_token_warns(tmp_path: Path) -> None:
     finally:
         proc.terminate()
         proc.wait(15)
-    deadline = time.monotonic() + 1
-    assert proc.returncode is not None and time.monotonic() < deadline

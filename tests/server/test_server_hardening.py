@@ -119,7 +119,7 @@ def test_full_pool_is_503_at_once(slow_server: str) -> None:
     time.sleep(0.3)
     started = time.perf_counter()
     third = httpx.post(f"{slow_server}/completions", json=PULL, timeout=30)
-    assert third.status_code == 503 and time.perf_counter() - started < 0.5
+    assert third.status_code == 503 and time.perf_counter() - started < 1.2  # not after the 1.5 s deadline
     assert third.json()["error"]["code"] == "server_busy"
     assert httpx.get(f"{slow_server}/healthz").status_code == 200
     for t in threads:

@@ -15,10 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import multiprocessing
-import queue
 import threading
-import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -69,12 +66,13 @@ class WorkerPool:
         self.capacity = self.size + max(0, queue_size)
         self.deadline = deadline
         self._ctx = _context()
-        self._idle: queue.Queue[_Worker] = queue.Queue()
+        self._idle: asyncio.Queue[_Worker] = asyncio.Queue()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._drains: set[asyncio.Task[None]] = set()
         self._all: set[_Worker] = set()
         self._lock = threading.Lock()
         self._pending = 0
         self._closed = False
-        self._threads = ThreadPoolExecutor(max_workers=self.capacity, thread_name_prefix="kubesage-pool")
         self.replaced = 0
         """Workers killed at their deadline or lost, and replaced."""
 
@@ -86,7 +84,7 @@ class WorkerPool:
         try:
             for worker in workers:
                 self._await_ready(worker)
-                self._idle.put(worker)
+                self._idle.put_nowait(worker)
         except BaseException:
             self.close()
             raise
@@ -130,10 +128,13 @@ class WorkerPool:
                 if not self._closed:  # at shutdown, close() stopped it on purpose
                     log.error("kubesage: replacing a worker failed: %s", err)
                 return
-            if self._closed:
+            if self._closed or self._loop is None:
                 self._kill(worker)
             else:
-                self._idle.put(worker)
+                try:
+                    self._loop.call_soon_threadsafe(self._idle.put_nowait, worker)
+                except RuntimeError:  # the loop has closed: shutting down
+                    self._kill(worker)
 
         self.replaced += 1
         threading.Thread(target=run, daemon=True, name="kubesage-respawn").start()
@@ -152,7 +153,6 @@ class WorkerPool:
             workers = list(self._all)
         for worker in workers:
             self._kill(worker)
-        self._threads.shutdown(wait=False, cancel_futures=True)
 
     # ------------------------------------------------------------ requests
 
@@ -161,39 +161,65 @@ class WorkerPool:
         return self._pending
 
     async def run(self, op: str, *payload: Any) -> Any:
-        """Run `op` in a worker; raises PoolBusy, PoolTimeout or WorkerFailed."""
-        with self._lock:
-            if self._pending >= self.capacity:
-                raise PoolBusy(f"all {self.size} workers are busy and {self.capacity - self.size} requests wait")
-            self._pending += 1
+        """Run `op` in a worker; raises PoolBusy, PoolTimeout or WorkerFailed. All on the event loop:
+        the reply is awaited with the loop's reader on the worker's pipe, no thread in between."""
+        if self._pending >= self.capacity:
+            raise PoolBusy(f"all {self.size} workers are busy and {self.capacity - self.size} requests wait")
+        self._pending += 1
+        loop = self._loop = asyncio.get_running_loop()
+        end = loop.time() + self.deadline
         try:
-            loop = asyncio.get_running_loop()
-            return await loop.run_in_executor(self._threads, self._call, op, payload, time.monotonic())
+            try:
+                worker = await asyncio.wait_for(self._idle.get(), self.deadline)
+            except TimeoutError:
+                raise PoolBusy(f"no worker became free within {self.deadline:g} s") from None
+            try:
+                worker.conn.send((op, payload))
+                await self._readable(worker, end)
+                reply = worker.conn.recv()
+            except TimeoutError:  # before OSError, its base class
+                self._kill(worker)
+                self._replace()
+                raise PoolTimeout(f"the answer took longer than the {self.deadline:g} s deadline") from None
+            except (EOFError, OSError):
+                self._kill(worker)
+                self._replace()
+                raise WorkerFailed("error", "the worker answering this request exited; it has been replaced") from None
+            except asyncio.CancelledError:  # the caller gave up; the worker still owes its reply
+                task = loop.create_task(self._drain(worker, end))
+                self._drains.add(task)
+                task.add_done_callback(self._drains.discard)
+                raise
+            self._idle.put_nowait(worker)
         finally:
-            with self._lock:
-                self._pending -= 1
-
-    def _call(self, op: str, payload: tuple[Any, ...], started: float) -> Any:
-        end = started + self.deadline
-        try:
-            worker = self._idle.get(timeout=max(0.0, end - time.monotonic()))
-        except queue.Empty:
-            raise PoolBusy(f"no worker became free within {self.deadline:g} s") from None
-        try:
-            worker.conn.send((op, payload))
-            ready = worker.conn.poll(max(0.0, end - time.monotonic()))
-            reply = worker.conn.recv() if ready else None
-        except (EOFError, OSError):
-            self._kill(worker)
-            self._replace()
-            raise WorkerFailed("error", "the worker answering this request exited; it has been replaced") from None
-        if reply is None:
-            self._kill(worker)
-            self._replace()
-            raise PoolTimeout(f"the answer took longer than the {self.deadline:g} s deadline")
-        self._idle.put(worker)
+            self._pending -= 1
         kind, value = reply
         if kind == "ok":
             return value
         message, status = value
         raise WorkerFailed(kind, message, status)
+
+    async def _readable(self, worker: _Worker, end: float) -> None:
+        loop = asyncio.get_running_loop()
+        ready: asyncio.Future[None] = loop.create_future()
+        fd = worker.conn.fileno()
+
+        def wake() -> None:
+            if not ready.done():
+                ready.set_result(None)
+
+        loop.add_reader(fd, wake)
+        try:
+            await asyncio.wait_for(ready, max(0.0, end - loop.time()))
+        finally:
+            loop.remove_reader(fd)
+
+    async def _drain(self, worker: _Worker, end: float) -> None:
+        try:
+            await self._readable(worker, end)
+            worker.conn.recv()
+        except (EOFError, OSError):  # TimeoutError included
+            self._kill(worker)
+            self._replace()
+            return
+        self._idle.put_nowait(worker)
