@@ -53,6 +53,8 @@ _KIND_WORDS = {
     "configmap": "ConfigMap", "secret": "Secret", "deployment": "Deployment", "statefulset": "StatefulSet",
     "daemonset": "DaemonSet", "hpa": "HorizontalPodAutoscaler", "autoscaler": "HorizontalPodAutoscaler",
     "replicaset": "ReplicaSet", "webhook": "ValidatingWebhookConfiguration", "networkpolicy": "NetworkPolicy",
+    "utilization": "HorizontalPodAutoscaler", "pdb": "PodDisruptionBudget", "gateway": "Gateway",
+    "httproute": "HTTPRoute",
 }  # fmt: skip
 _CHILD_KINDS = frozenset({"Pod", "ReplicaSet", "Job", "PersistentVolumeClaim"})
 _LOG_ERROR = re.compile(r"error|fatal|panic|exception|refused|invalid|failed|cannot|denied|timeout|killed|mismatch",
@@ -222,7 +224,13 @@ def investigate(question: str, toolbox: Toolbox, language: str = "") -> Answer:
     spaces = set(m.namespaces) | {t.namespace for t in m.targets if t.namespace}
     cluster_scoped = any(not t.namespace for t in m.targets)
     namespace = spaces.pop() if len(spaces) == 1 and not cluster_scoped else ""
-    analyzed = toolbox.run("analyze", {"namespace": namespace, "max_results": 500})
+    args: dict[str, Any] = {"namespace": namespace, "max_results": 500}
+    extra = _optional_analyzers(m.kinds | {t.kind for t in m.targets})
+    if extra:  # e.g. an HPA or a NetworkPolicy: its analyzer is not in the default set
+        from kubesage.analyzers.registry import default_names
+
+        args["filters"] = [*default_names(), *extra]
+    analyzed = toolbox.run("analyze", args)
     if analyzed.error:
         return _finish(question, toolbox, chinese, [], analyzed, m)
     results = list(analyzed.data.get("results", []))
@@ -258,7 +266,31 @@ def investigate(question: str, toolbox: Toolbox, language: str = "") -> Answer:
             continue
         seen_docs |= docs
         explained.append((f, obs))
-    return _finish(question, toolbox, chinese, findings, analyzed, m, explained)
+    fixes = _proposals(toolbox, findings) if findings else None
+    return _finish(question, toolbox, chinese, findings, analyzed, m, explained, fixes)
+
+
+def _optional_analyzers(kinds: set[str]) -> list[str]:
+    """Optional analyzers whose own kind the question is about."""
+    from kubesage.analyzers.registry import all_specs
+
+    return [s.name for s in all_specs().values() if s.group == "optional" and s.kinds and s.kinds[0] in kinds]
+
+
+def _proposals(toolbox: Toolbox, findings: list[Finding]) -> tuple[Observation, list[dict[str, Any]]] | None:
+    """The remediation planner's proposals for the findings' objects (or their workloads), read-only."""
+    spaces = {f.namespace for f in findings}
+    obs = toolbox.run("remediation_plan", {"namespace": spaces.pop() if len(spaces) == 1 else ""})
+    if obs.error:
+        return None
+    keys: set[str] = set()
+    for f in findings:
+        keys.add(f"{f.kind}/{f.namespace}/{f.short}")
+        if "/" in f.parent:
+            kind, _, name = f.parent.partition("/")
+            keys.add(f"{kind}/{f.namespace}/{name}")
+    mine = [p for p in obs.data.get("proposals", []) if p.get("target") in keys]
+    return (obs, mine) if mine else None
 
 
 def _gather(toolbox: Toolbox, snap: ClusterSnapshot, f: Finding) -> None:
@@ -289,7 +321,8 @@ def _unique(events: list[dict[str, str]], n: int) -> list[dict[str, str]]:
 
 
 def _finish(question: str, toolbox: Toolbox, chinese: bool, findings: list[Finding], analyzed: Observation,
-            m: Mentions, explained: list[tuple[Finding, Observation]] | None = None) -> Answer:  # fmt: skip
+            m: Mentions, explained: list[tuple[Finding, Observation]] | None = None,
+            fixes: tuple[Observation, list[dict[str, Any]]] | None = None) -> Answer:  # fmt: skip
     lines: list[str] = []
     if not findings:
         named = ", ".join([f"{t.kind} {t.namespace + '/' if t.namespace else ''}{t.name}" for t in m.targets]
@@ -326,9 +359,27 @@ def _finish(question: str, toolbox: Toolbox, chinese: bool, findings: list[Findi
         lines.append(head)
         body = obs.text.split("\nSources:")[0].split("\n來源")[0].strip()
         lines.extend(f"   {x}" for x in body.splitlines() if x.strip())
+    if fixes is not None:
+        obs, proposed = fixes
+        lines.append("")
+        lines.append(f"建議的修復（kubesage remediate plan，未套用）[{obs.ref}]：" if chinese else
+                     f"Proposed fix (kubesage remediate plan; nothing was applied) [{obs.ref}]:")  # fmt: skip
+        for p in proposed:
+            verdict = ("政策允許" if p["allowed"] else "政策拒絕") if chinese else (
+                "allowed by policy" if p["allowed"] else "refused by policy")  # fmt: skip
+            changes = "; ".join(f"{c['path']}: {_short(c.get('from'))} -> {_short(c.get('to'))}"
+                                for c in p.get("changes", []))  # fmt: skip
+            lines.append(f"   - {p['action']} {p['target']} ({verdict})" + (f": {changes}" if changes else ""))
     claims = [f"{f.kind} {f.name}" for f in findings] + [f"Pod {f.namespace}/{p}" for f in findings for p in f.also]
     return Answer(question, "\n".join(lines), chinese, False, "planner", list(toolbox.observations),
                   steps=len(toolbox.observations), stopped="answer", claims=claims)  # fmt: skip
+
+
+def _short(value: Any) -> str:
+    import json
+
+    text = json.dumps(value, ensure_ascii=False, sort_keys=True) if not isinstance(value, str) else value
+    return text if len(text) <= 120 else text[:117] + "..."
 
 
 def evidence_text(answer: Answer, toolbox: Toolbox) -> str:

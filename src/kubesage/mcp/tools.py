@@ -476,7 +476,9 @@ def _plan(ws: Workspace, a: PlanArgs) -> ToolOutput:
         if obj is not None and (p.changes or p.action == "delete-failed-pods"):
             lines.append("  kubectl:")
             lines.extend("    " + neutralize(x) for x in render.kubectl(obj, p).splitlines())
-        docs.append({"id": p.id, "action": p.action, "target": p.target.key, "allowed": p.allowed})
+        changes = [c.to_json() for c in p.changes if c.path != "spec.template"]
+        docs.append({"id": p.id, "action": p.action, "target": p.target.key, "allowed": p.allowed,
+                     "changes": changes})  # fmt: skip
     return ToolOutput("\n".join(lines), {"proposals": docs})
 
 
