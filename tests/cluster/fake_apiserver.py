@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 import gzip
 import json
+import socket
 import sys
 import threading
 from collections.abc import Iterable
@@ -56,6 +57,8 @@ class FakeCluster:
     max_page: int | None = None  # the server may return fewer items than `limit`
     expire_continue_once: bool = False  # answer 410 Gone to the first continue token
     throttle_once: set[str] = field(default_factory=set)  # kinds answering 429 once
+    fail: dict[str, list[int]] = field(default_factory=dict)  # kind -> statuses (5xx) answered before the list
+    cut_once: set[str] = field(default_factory=set)  # kinds whose first LIST reply is cut mid-body
     forbid_logs: bool = False
     gzip: bool = False  # compress replies when the client accepts gzip
     gzipped_replies: int = 0
@@ -241,6 +244,14 @@ class _Handler(BaseHTTPRequestHandler):
             cluster.throttle_once.discard(info.kind)
             self._send(429, _status(429, "TooManyRequests", "slow down"))
             return
+        if cluster.fail.get(info.kind):
+            code = cluster.fail[info.kind].pop(0)
+            self._send(code, _status(code, "InternalError", f"etcdserver: request timed out ({code})"))
+            return
+        if info.kind in cluster.cut_once and len(rest) == 1:
+            cluster.cut_once.discard(info.kind)
+            self._cut()
+            return
         if len(rest) == 1:
             self._list(info, namespace, query)
         elif len(rest) == 2:
@@ -249,6 +260,17 @@ class _Handler(BaseHTTPRequestHandler):
             self._log(namespace, rest[1], query)
         else:
             self._send(404, _status(404, "NotFound", "not found"))
+
+    def _cut(self) -> None:
+        """Promise a long JSON body, send part of it, and drop the connection."""
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", "100000")
+        self.end_headers()
+        self.wfile.write(b'{"kind":"PodList","items":[{"metadata":{"name":"half')
+        self.wfile.flush()
+        self.close_connection = True
+        self.connection.shutdown(socket.SHUT_RDWR)
 
     def _items(self, info: KindInfo, namespace: str) -> list[Obj]:
         objs = self.server.cluster.objects.get(info.kind, [])

@@ -245,6 +245,26 @@ def test_throttled_list_is_retried(cluster: FakeCluster, kubeconfig: str) -> Non
     assert len(cluster.list_requests()) == 2
 
 
+def test_server_errors_are_retried_then_reported(cluster: FakeCluster, kubeconfig: str) -> None:
+    cluster.add(pod("p"), obj("Service", "s", "default"))
+    cluster.fail["Pod"] = [503, 500]  # two failures, then the list succeeds
+    cluster.fail["Service"] = [502, 503, 504]  # one more than the retry budget
+    snap = load_live(["Pod", "Service"], kubeconfig=kubeconfig, progress=False)
+    assert len(snap.objects("Pod")) == 1
+    assert not snap.has_kind("Service")
+    assert snap.warnings == ["cannot list services (504 Gateway Timeout): skipped"]
+    counts = Counter(r.path for r in cluster.list_requests())
+    assert counts == {"/api/v1/pods": 3, "/api/v1/services": 3}
+
+
+def test_connection_cut_mid_list_is_retried(cluster: FakeCluster, kubeconfig: str) -> None:
+    cluster.add(*(pod(f"p-{i}") for i in range(3)))
+    cluster.cut_once.add("Pod")
+    snap = load_live(["Pod"], kubeconfig=kubeconfig, progress=False)
+    assert len(snap.objects("Pod")) == 3 and snap.warnings == []
+    assert len(cluster.list_requests()) == 2
+
+
 def test_concurrency_is_bounded_and_all_kinds_listed(cluster: FakeCluster, kubeconfig: str) -> None:
     infos, _ = resolve_kinds(KINDS)
     snap = load_live(list(KINDS), kubeconfig=kubeconfig, max_concurrency=3, progress=False)

@@ -55,6 +55,10 @@ class _Unreachable(Exception):
     """A transport failure (refused, DNS, TLS, timeout); `str()` is a one-line reason."""
 
 
+class _BodyCut(Exception):
+    """The connection broke while the response body was being read."""
+
+
 @dataclass(slots=True)
 class Response:
     status: int
@@ -140,7 +144,21 @@ class LiveCluster:
     def get(
         self, path: str, query: Sequence[tuple[str, str]] = (), timeout: tuple[float, float] | None = None
     ) -> Response:
-        """One GET; HTTP errors come back as a status, transport failures raise `_Unreachable`."""
+        """One GET; HTTP errors come back as a status, transport failures raise `_Unreachable`.
+
+        urllib3's Retry (see `connect`) covers refused connections, 429 and 5xx; the client
+        streams bodies, so a connection cut while the body is read is retried here, once.
+        """
+
+        try:
+            return self._get_once(path, query, timeout)
+        except _BodyCut:
+            try:
+                return self._get_once(path, query, timeout)
+            except _BodyCut as err:
+                raise _Unreachable(str(err)) from None
+
+    def _get_once(self, path: str, query: Sequence[tuple[str, str]], timeout: tuple[float, float] | None) -> Response:
         import urllib3.exceptions
         from kubernetes.client.exceptions import ApiException
 
@@ -157,7 +175,10 @@ class LiveCluster:
             resp = api.call_api(
                 method, url, headers, body, post, _request_timeout=timeout or (CONNECT_TIMEOUT, READ_TIMEOUT)
             )
-            data = resp.read()
+            try:
+                data = resp.read()
+            except urllib3.exceptions.ProtocolError as err:
+                raise _BodyCut(_transport_reason(err)) from None
         except ApiException as err:  # TLS failures (status 0) and exhausted Retry-After retries
             if not err.status:
                 raise _Unreachable(f"TLS error: {_one_line(err.reason)}") from None
