@@ -27,7 +27,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from bench_rag import _free_port, _load_raw, percentile  # noqa: E402
+from bench_rag import _free_port, _load_raw, percentile
 
 ROOT = Path(__file__).resolve().parents[1]
 HOSTILE = json.loads((ROOT / "tests" / "server" / "fixtures" / "hostile_customrest.json").read_text())
@@ -50,7 +50,8 @@ def server(*args: str) -> Iterator[int]:
                 break
             except httpx.TransportError:
                 if proc.poll() is not None or time.monotonic() > deadline:
-                    raise SystemExit(f"server did not start: {proc.stderr.read().decode() if proc.stderr else ''}")
+                    reason = proc.stderr.read().decode() if proc.stderr else ""
+                    raise SystemExit(f"server did not start: {reason}") from None
                 time.sleep(0.2)
         yield port
     finally:

@@ -3,7 +3,7 @@
 kubesage's own answers come from no model, so there is no true tokenizer to ask. The estimate follows
 the usual rule for BPE tokenizers: one token per CJK character, one per four other characters
 (rounded up, per run of text between CJK characters), and 3 tokens of framing per chat message plus
-3 for the reply, as OpenAI counts chat prompts. It is within about 20% of cl100k for English prose.
+3 for the reply, as OpenAI counts chat prompts.
 """
 
 from __future__ import annotations
