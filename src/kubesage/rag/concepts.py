@@ -19,6 +19,12 @@ from kubesage.rag.tokenize import has_cjk, tokenize
 
 _CANDIDATE = re.compile(r"[A-Za-z0-9+/]{4,}={0,2}")
 _CJK_SPLIT = re.compile(r"([\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3040-\u30ff\uac00-\ud7af]+)")
+# `pod=web-7d9f`, `container=processor`: the value is a name, whatever words it is made of.
+_NAMED_VALUE = re.compile(
+    r"\b(container|pod|app|name|job|namespace|node|deployment|service|release|instance|component)="
+    r"[^\s,;)\]]{1,253}",
+    re.IGNORECASE,
+)
 _QUOTED = re.compile(r'"([^"\n]{1,300})"')
 _MAX_EN = 4
 _MAX_ZH = 8
@@ -111,7 +117,7 @@ class Glossary:
     def _analyze(self, text: str) -> QueryTerms:
         concepts: dict[str, None] = {}
         words: list[str] = []
-        for piece in _CJK_SPLIT.split(strip_masks(text)):
+        for piece in _CJK_SPLIT.split(_NAMED_VALUE.sub(r"\1 ", strip_masks(text))):
             if not piece:
                 continue
             if has_cjk(piece) and _CJK_SPLIT.fullmatch(piece):

@@ -345,7 +345,8 @@ def _title_matches(meta: _IndexMeta, tokens: list[str]) -> list[Any]:
 
 
 def _expansion(terms: QueryTerms, tokens: list[str]) -> list[str]:
-    """The concepts' own words (English), for those the query does not already say."""
+    """The concepts' own words (English), for those the query does not already say: a Chinese or
+    paraphrased question ("RAM", 記憶體) then also finds the sections that say "memory"."""
     have = set(tokens)
     return [t for c in terms.concepts for t in tokenize(c) if t not in have]
 
