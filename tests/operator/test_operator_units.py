@@ -180,3 +180,27 @@ def test_migrate_unknown_backend_and_wrong_kind() -> None:
     assert any("amazonbedrock: no equivalent" in n for n in m.notes)
     with pytest.raises(KubesageError, match="expected a K8sGPT object"):
         migrate_k8sgpt({"kind": "Deployment"})
+
+
+def test_metrics_use_k8sgpt_operator_names() -> None:
+    from prometheus_client.parser import text_string_to_metric_families
+
+    from kubesage.operator.metrics import OperatorMetrics
+
+    m = OperatorMetrics()
+    m.results.labels("shop", "sage").set(2)
+    m.results_by_type.labels("shop", "Pod", "shop/web", "sage").set(1)
+    m.reconcile_errors.labels("sage").inc()
+    m.ai_calls.labels("openai", "", "ops", "sage").inc(3)
+    m.ai_failures.labels("openai", "", "ops", 'we"ird').inc()
+    text = m.render()[0].decode()
+    families = {f.name: f for f in text_string_to_metric_families(text)}
+    for name in ("k8sgpt_number_of_results", "k8sgpt_number_of_results_by_type"):
+        assert families[name].type == "gauge"
+    for name in ("k8sgpt_reconcile_error_count", "k8sgpt_number_of_backend_ai_calls"):
+        assert families[name].type == "counter"
+        assert f"\n{name}{{" in text  # exactly k8sgpt-operator's sample name, no _total
+    calls = families["k8sgpt_number_of_backend_ai_calls"].samples[0]
+    assert calls.labels == {"backend": "openai", "deployment": "", "namespace": "ops", "k8sgpt": "sage"}
+    assert calls.value == 3
+    assert families["k8sgpt_number_of_failed_backend_ai_calls"].samples[0].labels["k8sgpt"] == 'we"ird'

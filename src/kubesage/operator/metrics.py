@@ -1,11 +1,50 @@
 """Prometheus metrics: k8sgpt-operator's names where they exist, `kubesage_*` for the rest.
 
 The label `k8sgpt` carries the KubeSage name, so dashboards built for k8sgpt-operator work.
+k8sgpt-operator's counters are written by Go's client without a `_total` suffix; the Python
+client always adds one, so those three are exposed by `ExactCounter` under their exact names.
 """
 
 from __future__ import annotations
 
+import threading
 from typing import Any
+
+
+def _escape(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("\n", "\\n").replace('"', '\\"')
+
+
+class ExactCounter:
+    """A counter exposed under exactly `name` (`# TYPE name counter`), labelled like prometheus_client's."""
+
+    def __init__(self, name: str, documentation: str, labelnames: list[str]) -> None:
+        self.name, self.documentation, self.labelnames = name, documentation, labelnames
+        self._values: dict[tuple[str, ...], float] = {}
+        self._lock = threading.Lock()
+
+    def labels(self, *values: str) -> _Child:
+        return _Child(self, tuple(str(v) for v in values))
+
+    def _inc(self, key: tuple[str, ...], amount: float) -> None:
+        with self._lock:
+            self._values[key] = self._values.get(key, 0.0) + amount
+
+    def exposition(self) -> str:
+        lines = [f"# HELP {self.name} {self.documentation}", f"# TYPE {self.name} counter"]
+        with self._lock:
+            for key, value in sorted(self._values.items()):
+                labels = ",".join(f'{n}="{_escape(v)}"' for n, v in zip(self.labelnames, key, strict=True))
+                lines.append(f"{self.name}{{{labels}}} {value!r}")
+        return "\n".join(lines) + "\n"
+
+
+class _Child:
+    def __init__(self, parent: ExactCounter, key: tuple[str, ...]) -> None:
+        self.parent, self.key = parent, key
+
+    def inc(self, amount: float = 1.0) -> None:
+        self.parent._inc(self.key, amount)
 
 
 class OperatorMetrics:
@@ -27,21 +66,17 @@ class OperatorMetrics:
             ["object_namespace", "kind", "name", "k8sgpt"],
             registry=r,
         )
-        self.reconcile_errors = Counter(
-            "k8sgpt_reconcile_error_count", "Reconcile passes that failed.", ["k8sgpt"], registry=r
+        self.reconcile_errors = ExactCounter(
+            "k8sgpt_reconcile_error_count", "Reconcile passes that failed.", ["k8sgpt"]
         )
-        self.ai_calls = Counter(
-            "k8sgpt_number_of_backend_ai_calls",
-            "LLM requests sent (retries included).",
-            ["backend", "deployment", "namespace", "k8sgpt"],
-            registry=r,
+        ai_labels = ["backend", "deployment", "namespace", "k8sgpt"]
+        self.ai_calls = ExactCounter(
+            "k8sgpt_number_of_backend_ai_calls", "LLM requests sent (retries included).", ai_labels
         )
-        self.ai_failures = Counter(
-            "k8sgpt_number_of_failed_backend_ai_calls",
-            "LLM calls that finally failed.",
-            ["backend", "deployment", "namespace", "k8sgpt"],
-            registry=r,
+        self.ai_failures = ExactCounter(
+            "k8sgpt_number_of_failed_backend_ai_calls", "LLM calls that finally failed.", ai_labels
         )
+        self.exact = [self.reconcile_errors, self.ai_calls, self.ai_failures]
         # kubesage's own
         self.reconcile_duration = Histogram(
             "kubesage_reconcile_duration_seconds",
@@ -81,4 +116,5 @@ class OperatorMetrics:
     def render(self) -> tuple[bytes, str]:
         from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-        return generate_latest(self.registry), CONTENT_TYPE_LATEST
+        extra = "".join(c.exposition() for c in self.exact).encode()
+        return generate_latest(self.registry) + extra, CONTENT_TYPE_LATEST
