@@ -61,6 +61,7 @@ class Session:
         self.history: list[Message] = []
         self._stack = ExitStack()
         self.externals: list[External] = []
+        self._toolbox: Toolbox | None = None
         if not options.offline:
             from kubesage.llm.registry import create, resolve
 
@@ -99,10 +100,14 @@ class Session:
 
     def ask(self, question: str) -> Answer:
         chinese = self._chinese(question)
-        toolbox = self.toolbox()
         if self.mode == "agent" and self.model is not None:
-            return run_agent(question, self.model, toolbox, self.options.limits, chinese=chinese,
+            # One toolbox per conversation: citation numbers keep counting and repeats stay suppressed.
+            if self._toolbox is None:
+                self._toolbox = self.toolbox()
+            self._toolbox.calls = 0  # the call budget is per question
+            return run_agent(question, self.model, self._toolbox, self.options.limits, chinese=chinese,
                              history=self.history)  # fmt: skip
+        toolbox = self.toolbox()
         planned = investigate(question, toolbox, "zh" if chinese else "en")
         if self.mode == "planner" or self.backend is None:
             return planned
