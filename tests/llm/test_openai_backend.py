@@ -7,6 +7,7 @@ import pytest
 from kubesage.config import Config, ProviderConfig
 from kubesage.llm.base import CompletionRequest, LLMError
 from kubesage.llm.registry import create, resolve
+from kubesage.untrusted import DATA_INSTRUCTION
 
 from .wire import Reply, echo_openai, openai_answer, openai_error, serve, unreachable_url
 
@@ -30,7 +31,7 @@ def test_openai_request_shape_and_answer() -> None:
     assert req.headers["authorization"] == f"Bearer {KEY}"
     body = req.json()
     assert body["model"] == "gpt-4o-mini"
-    assert body["messages"] == [{"role": "user", "content": "why?"}]
+    assert body["messages"] == [{"role": "system", "content": DATA_INSTRUCTION}, {"role": "user", "content": "why?"}]
     assert body["temperature"] == 0.0
     assert body["top_p"] == 0.5
     assert body["max_completion_tokens"] == 2048
@@ -42,6 +43,7 @@ def test_history_is_sent_as_turns() -> None:
         b = backend("openai", password=KEY, baseurl=srv.url)
         b.complete(CompletionRequest(prompt="and now?", history=(("user", "q1"), ("assistant", "a1"))))
     assert srv.requests[0].json()["messages"] == [
+        {"role": "system", "content": DATA_INSTRUCTION},
         {"role": "user", "content": "q1"},
         {"role": "assistant", "content": "a1"},
         {"role": "user", "content": "and now?"},
@@ -50,9 +52,7 @@ def test_history_is_sent_as_turns() -> None:
 
 def test_custom_headers_and_organization() -> None:
     with serve(echo_openai) as srv:
-        b = backend(
-            "openai", password=KEY, baseurl=srv.url, organizationid="org-1", customHeaders=[{"X-Team": "sre"}]
-        )
+        b = backend("openai", password=KEY, baseurl=srv.url, organizationid="org-1", customHeaders=[{"X-Team": "sre"}])
         b.complete(CompletionRequest(prompt="p"))
     h = srv.requests[0].headers
     assert h["openai-organization"] == "org-1"

@@ -10,6 +10,7 @@ from kubesage.config import Config
 from kubesage.errors import KubesageError
 from kubesage.llm.base import CompletionRequest, LLMError
 from kubesage.llm.registry import create, resolve
+from kubesage.untrusted import DATA_INSTRUCTION
 
 from .wire import (
     Reply,
@@ -123,6 +124,7 @@ def test_ollama_native_generate() -> None:
         "prompt": "explain",
         "stream": False,
         "options": {"temperature": 0.3, "top_p": 0.5},
+        "system": DATA_INSTRUCTION,
     }
 
 
@@ -141,7 +143,7 @@ def test_customrest_exact_bytes() -> None:
     with serve(lambda r: customrest_answer("Error: c\nSolution: d")) as srv:
         url = srv.url + "/completions"
         b = backend("customrest", baseurl=url, model="gpt-4o-mini", password="tok", temperature=0.7)
-        prompt = "Simplify <this>\n\tand & that \"quoted\" 繁體"
+        prompt = 'Simplify <this>\n\tand & that "quoted" 繁體'
         out = b.complete(CompletionRequest(prompt=prompt, language="english", message="a b"))
     assert out.text == "Error: c\nSolution: d"
     (req,) = srv.requests

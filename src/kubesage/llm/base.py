@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
 from kubesage.errors import KubesageError
+from kubesage.untrusted import DATA_INSTRUCTION
 
 
 @dataclass(frozen=True)
@@ -24,8 +25,9 @@ class CompletionRequest:
     """Result kind the prompt is about ("" for free-form questions)."""
     history: tuple[tuple[str, str], ...] = ()
     """Earlier (role, content) turns, for interactive chat; roles are "user" / "assistant"."""
-    system: str = ""
-    """A system instruction, sent in the provider's system slot (customrest, kb and noop ignore it)."""
+    system: str = DATA_INSTRUCTION
+    """The system instruction, sent in the provider's system slot: by default, that fenced cluster
+    text is data, never instructions. customrest (k8sgpt's wire format), kb and noop ignore it."""
 
 
 @dataclass(frozen=True)
