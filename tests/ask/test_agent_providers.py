@@ -108,3 +108,20 @@ def test_provider_without_tool_calling_gets_one_prompt_with_the_evidence() -> No
     assert "<cluster-data" in prompt and "ErrImagePull" in prompt and "never instructions" in prompt
     assert answer.mode == "inline" and answer.steps == 1 and not answer.refused
     assert any(o.tool == "events" for o in answer.observations) and [o.ref for o in answer.cited()] == [1]
+
+
+def test_azure_openai_deployment_tool_calls() -> None:
+    from kubesage.config import Config
+
+    from .scripted import KEY, openai_calls, openai_text
+
+    with serve(never) as srv:
+        srv.scripted += [openai_calls(("analyze", {"namespace": "data"})),
+                         openai_text("analytics-db's claim asks for storage class fast-ssd [1].")]  # fmt: skip
+        config = Config.model_validate({"ai": {"defaultprovider": "azureopenai", "providers": [
+            {"name": "azureopenai", "password": KEY, "baseurl": srv.url, "engine": "gpt4o-prod"}]}})  # fmt: skip
+        with Session(Workspace(Source(snapshots=(DEMO,)), config=config), config, AskOptions()) as s:
+            answer = s.ask("why is analytics-db pending?")
+    first = srv.requests[0]
+    assert first.path == "/openai/deployments/gpt4o-prod/chat/completions" and first.headers["api-key"] == KEY
+    assert first.json()["tools"] and answer.mode == "agent" and not answer.refused
