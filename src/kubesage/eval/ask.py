@@ -25,7 +25,6 @@ if TYPE_CHECKING:
     from kubesage.config import Config
     from kubesage.eval.judge import Judge
 
-ASK_FILE = "benchmarks/ask.yaml"
 LANGS = ("en", "zh")
 _POD_SUFFIX = re.compile(r"(-[a-z0-9]{8,10})?-[a-z0-9]{5}$")
 _RS_SUFFIX = re.compile(r"-[a-z0-9]{8,10}$")

@@ -43,9 +43,6 @@ def sdk_client(backend: Backend) -> Any:
     return vars(backend)["_client"]
 
 
-TOOL_CALLING = {"openai", "localai", "azureopenai", "anthropic", "google", "ollama"}
-
-
 def tool_model(backend: Backend) -> ToolModel | None:
     """A tool-calling adapter for `backend`, or None when its provider has no tool calling."""
     if backend.name in ("openai", "localai", "azureopenai"):
