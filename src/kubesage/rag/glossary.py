@@ -161,7 +161,7 @@ GLOSSARY: tuple[Entry, ...] = (
     ("dns", ("dns", "resolve", "resolution", "lookup", "look up", "nslookup", "coredns", "kube-dns", "hostname",
              "name resolution", "by name"),
      ("名稱解析", "域名", "網域名稱", "解析", "名稱查詢", "解析不到", "解析不出來", "dns", "網域")),
-    ("forbidden", ("forbidden", "rbac", "permission", "permissions", "not allowed", "unauthorized", "role",
+    ("forbidden", ("forbidden", "rbac", "rbac permission", "not allowed", "unauthorized", "role",
                    "rolebinding", "clusterrole"),
      ("權限", "沒有權限", "授權", "角色", "不允許", "沒給")),
     ("podsecurity", ("pod security", "podsecurity", "pod security admission", "restricted", "baseline",
