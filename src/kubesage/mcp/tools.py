@@ -376,7 +376,7 @@ def _events(ws: Workspace, a: EventsArgs) -> ToolOutput:
     obj = snap.get(kind, namespace, name)
     uid = str(meta(obj).get("uid") or "") if obj else None
     found = snap.events_for(kind, namespace, name, uid or None)
-    found.sort(key=lambda e: (event_time(e) is None, event_time(e) and -event_time(e).timestamp()))  # type: ignore[union-attr]
+    found.sort(key=_newest_first)
     ref = _ref(kind, namespace, name)
     if not found:
         known = "" if snap.has_kind("Event") else " (events were not listed by the source)"
@@ -391,6 +391,11 @@ def _events(ws: Workspace, a: EventsArgs) -> ToolOutput:
         lines.append(f"- {when} {e.get('type', '')} {neutralize(reason)} (x{count}): {neutralize(msg)}")
         rows.append({"type": str(e.get("type") or ""), "reason": reason, "message": msg})
     return ToolOutput("\n".join(lines), {"events": rows})
+
+
+def _newest_first(event: Obj) -> float:
+    t = event_time(event)
+    return -t.timestamp() if t is not None else float("inf")
 
 
 def _logs(ws: Workspace, a: LogsArgs) -> ToolOutput:
