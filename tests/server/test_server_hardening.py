@@ -264,3 +264,35 @@ def test_stale_temp_dirs_are_removed_at_start(server_kb: Path, tmp_path: Path) -
         assert httpx.get(f"{url}/healthz").json()["status"] == "ok"
     assert not list(kb_dir.glob(".tmp-*"))
     assert KnowledgeBase(kb_dir).exists()
+
+
+def test_a_stream_that_breaks_logs_one_line(caplog: pytest.LogCaptureFixture) -> None:
+    """The middleware around every route: an exception after the headers went out is one log line,
+    the response is ended, and the request is counted as 500 (issue 14 §8: a cut stream wrote ~90 lines)."""
+    import asyncio
+
+    from kubesage.server.metrics import Metrics, MetricsMiddleware
+
+    async def broken_stream(scope: dict[str, object], receive: object, send: object) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": []})  # type: ignore[operator]
+        await send({"type": "http.response.body", "body": b"data: {}\n\n", "more_body": True})  # type: ignore[operator]
+        raise UnicodeEncodeError("utf-8", "\ud800", 0, 1, "surrogates not allowed")
+
+    sent: list[dict[str, object]] = []
+
+    async def send(message: dict[str, object]) -> None:
+        sent.append(message)
+
+    async def receive() -> dict[str, object]:
+        await asyncio.sleep(3600)
+        return {"type": "http.disconnect"}
+
+    metrics = Metrics()
+    app = MetricsMiddleware(broken_stream, metrics)
+    with caplog.at_level(logging.INFO):
+        asyncio.run(app({"type": "http", "path": "/v1/chat/completions", "method": "POST"}, receive, send))
+    lines = [r for r in caplog.records if r.name.startswith("kubesage")]
+    assert len(lines) == 1 and "failed while streaming: UnicodeEncodeError" in lines[0].getMessage()
+    assert sent[-1] == {"type": "http.response.body", "body": b"", "more_body": False}
+    text = metrics.render()[0].decode()
+    assert 'kubesage_requests_total{route="/v1/chat/completions",status="500"} 1.0' in text

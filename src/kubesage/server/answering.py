@@ -47,14 +47,16 @@ class Answering:
 
     def redacted(self, text: str) -> str:
         """Every configured secret out first, then one line of at most MAX_DETAIL characters."""
-        from kubesage.llm.http import one_line
+        from kubesage.redact import clip
 
-        return one_line(redact(text, self.state.secrets), MAX_DETAIL)
+        return clip(redact(text, self.state.secrets), MAX_DETAIL, self.state.secrets)
 
 
 def redact(text: str, secrets: tuple[str, ...]) -> str:
-    """Replace each secret, and any leading part of one (8+ characters, as a cut message holds), by ***."""
-    from kubesage.llm.http import redact as redact_keylike
+    """kubesage.redact, plus any leading part of a secret (8+ characters): what a message that some
+    layer cut before redacting can still hold."""
+    from kubesage.redact import MASK
+    from kubesage.redact import redact as redact_all
 
     for secret in secrets:
         head = secret[:8]
@@ -63,6 +65,6 @@ def redact(text: str, secrets: tuple[str, ...]) -> str:
             end = start
             while end < len(text) and end - start < len(secret) and text[end] == secret[end - start]:
                 end += 1
-            text = text[:start] + "***" + text[end:]
-            start = text.find(head, start + 3)
-    return redact_keylike(text)
+            text = text[:start] + MASK + text[end:]
+            start = text.find(head, start + len(MASK))
+    return redact_all(text, secrets)

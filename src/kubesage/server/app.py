@@ -27,7 +27,7 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
     from fastapi.exceptions import RequestValidationError
     from starlette.exceptions import HTTPException as StarletteHTTPException
 
-    from kubesage import __version__
+    from kubesage import __version__, redact
     from kubesage.server import customrest, openai_compat, ops
     from kubesage.server.answering import Answering
     from kubesage.server.auth import GuardMiddleware
@@ -42,6 +42,7 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
     pool = WorkerPool(settings, settings.worker_count(), settings.queue * settings.worker_count(), settings.deadline())
     pool.start()
     state = ServerState(backend, Metrics(), settings, pool, configured_secrets(settings))
+    redact.register(*state.secrets)  # log records and error bodies of this process
     answering = Answering(state)
 
     @asynccontextmanager

@@ -6,6 +6,7 @@ counted with status 499, nginx's "client closed request", not as a server error,
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from typing import Any
@@ -64,7 +65,7 @@ class MetricsMiddleware:
         route = path if path in ROUTES or path.startswith("/v1/models/") else "other"
         route = "/v1/models/{id}" if route.startswith("/v1/models/") else route
         status = 500
-        complete = disconnected = False
+        complete = disconnected = response_started = False
         started = time.perf_counter()
 
         async def receive_wrapper() -> dict[str, Any]:
@@ -75,9 +76,10 @@ class MetricsMiddleware:
             return message
 
         async def send_wrapper(message: dict[str, Any]) -> None:
-            nonlocal status, complete, disconnected
+            nonlocal status, complete, disconnected, response_started
             if message["type"] == "http.response.start":
                 status = int(message["status"])
+                response_started = True
             try:
                 await send(message)
             except OSError:  # uvicorn's ClientDisconnected: the peer is gone
@@ -88,8 +90,20 @@ class MetricsMiddleware:
 
         try:
             await self.app(scope, receive_wrapper, send_wrapper)
-        except Exception:
-            if not (disconnected and not complete):
+        except Exception as err:
+            if disconnected and not complete:
+                pass  # the client left: not an error of ours
+            elif response_started and not complete:
+                # A stream broke after its headers went out: one line, and the stream ends (without
+                # its `data: [DONE]`, which tells an SSE client it was cut), not a traceback per chunk.
+                status = 500
+                from kubesage.redact import clip
+
+                log.error("kubesage: %s %s failed while streaming: %s: %s", scope.get("method", ""), route,
+                          type(err).__name__, clip(str(err), 300))  # fmt: skip
+                with contextlib.suppress(Exception):
+                    await send({"type": "http.response.body", "body": b"", "more_body": False})
+            else:
                 raise
         finally:
             if disconnected and not complete:
