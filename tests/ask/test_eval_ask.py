@@ -100,3 +100,23 @@ def test_bad_question_file_is_one_line(tmp_path: Path, scenarios: list[Any]) -> 
     bad.write_text("questions:\n  - scenario: 01-image-tag-typo\n    fix: [[1]]\n", encoding="utf-8")
     with pytest.raises(KubesageError, match="fix: must be a phrase"):
         load_ask_questions(bad, scenarios)
+
+
+def test_a_real_model_runs_the_agent_loop_with_steps_and_tokens(tmp_path: Path, scenarios: list[Any]) -> None:
+    from .scripted import KEY, openai_calls, openai_text
+
+    path, chosen = _small(tmp_path, scenarios)
+
+    def model(rec: Any) -> Any:
+        messages = rec.json()["messages"]
+        if not any(m["role"] == "tool" for m in messages):
+            return openai_calls(("analyze", {}))
+        return openai_text("cart-api cannot pull its image: ImagePullBackOff, the tag is wrong in the registry [1].")
+
+    with serve(model) as srv:
+        config = Config.model_validate({"ai": {"providers": [
+            {"name": "openai", "password": KEY, "baseurl": srv.url + "/v1"}]}})  # fmt: skip
+        report = run_ask_eval(chosen, path, config, backend="openai")
+    first = report["items"][0]
+    assert first["mode"] == "agent" and first["steps"] == 2 and first["tokens"] == 310 and first["tool_calls"] == 1
+    assert first["passed"] and report["mean_tokens"] == 310.0
