@@ -17,6 +17,7 @@ import logging
 import re
 import threading
 from collections.abc import Iterable
+from typing import Any
 from urllib.parse import quote
 
 MASK = "***"
@@ -26,7 +27,7 @@ MIN_LENGTH = 6
 _KEYLIKE = re.compile(r"\b(sk|sk-ant|sk-proj|AIza|xai|gsk|ghp|glpat)[-_A-Za-z0-9*]{8,}")
 _BEARER = re.compile(r"\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]{8,}", re.I)
 
-_lock = threading.Lock()
+_lock = threading.RLock()
 _registered: set[str] = set()
 _ordered: tuple[str, ...] = ()
 
@@ -46,6 +47,7 @@ def register(*secrets: str | None) -> None:
     with _lock:
         _registered.update(new)
         _ordered = tuple(sorted(_registered, key=len, reverse=True))  # a secret containing another goes whole
+    install_log_redaction()
 
 
 def registered() -> tuple[str, ...]:
@@ -71,19 +73,55 @@ def clip(text: str, limit: int, secrets: Iterable[str | None] = ()) -> str:
     return flat if len(flat) <= limit else flat[: max(0, limit - 1)] + "…"
 
 
+def _redact_arg(value: object) -> object:
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, BaseException):  # `log.error("failed: %s", err)`: the message may quote a key
+        return redact(str(value))
+    return value
+
+
+def _redact_record(record: logging.LogRecord) -> None:
+    """Redact the message and its arguments in place, keeping their shape (formatters such as
+    uvicorn's access log unpack `args`); render a traceback now, redacted."""
+    if isinstance(record.msg, str):
+        record.msg = redact(record.msg)
+    args = record.args
+    if isinstance(args, tuple):
+        record.args = tuple(_redact_arg(a) for a in args)
+    elif isinstance(args, dict):
+        record.args = {k: _redact_arg(v) for k, v in args.items()}
+    if record.exc_info and not record.exc_text:
+        # Formatters reuse exc_text, so the traceback is printed as rendered here.
+        record.exc_text = redact(logging.Formatter().formatException(record.exc_info))
+
+
 class RedactingFilter(logging.Filter):
-    """A logging filter that redacts each record's final message (install on handlers)."""
+    """A logging filter that redacts each record's message (for handlers set up elsewhere)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        try:
-            message = record.getMessage()
-        except Exception:  # a broken format string is the logger's problem, not a leak
-            return True
-        clean = redact(message)
-        if clean != message or record.exc_info:
-            if record.exc_info:
-                # Tracebacks quote exception messages: render them now, redacted.
-                record.exc_text = redact(logging.Formatter().formatException(record.exc_info))
-                record.exc_info = None
-            record.msg, record.args = clean, None
+        _redact_record(record)
         return True
+
+
+_factory_installed = False
+
+
+def install_log_redaction() -> None:
+    """Redact every log record of the process (any logger, uvicorn's and kopf's too), once.
+
+    Called by `register`: from the moment a secret is known, no log line can carry it.
+    """
+    global _factory_installed
+    with _lock:
+        if _factory_installed:
+            return
+        previous = logging.getLogRecordFactory()
+
+        def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
+            record = previous(*args, **kwargs)
+            _redact_record(record)
+            return record
+
+        logging.setLogRecordFactory(factory)
+        _factory_installed = True

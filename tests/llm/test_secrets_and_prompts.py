@@ -171,3 +171,19 @@ def test_llm_error_message_is_one_redacted_line() -> None:
             b.complete(CompletionRequest(prompt="hi"))
     message = str(info.value)
     assert "\n" not in message and not _leaks(message, GATEWAY_KEY) and not _leaks(message, API_KEY)
+
+
+def test_log_records_are_redacted_once_a_secret_is_known(caplog: pytest.LogCaptureFixture) -> None:
+    import logging
+
+    register(GATEWAY_KEY)
+    log = logging.getLogger("kubesage.test.redaction")
+    with caplog.at_level(logging.INFO, logger="kubesage.test.redaction"):
+        log.info("upstream said %s", f"bad key {GATEWAY_KEY}")
+        log.warning("retrying: %s", RuntimeError(f"echo {GATEWAY_KEY}"))
+        try:
+            raise ValueError(f"rejected {GATEWAY_KEY}")
+        except ValueError:
+            log.exception("call failed")
+    assert "bad key ***" in caplog.text and "rejected ***" in caplog.text and "echo ***" in caplog.text
+    assert not _leaks(caplog.text, GATEWAY_KEY)
