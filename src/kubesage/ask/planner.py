@@ -181,6 +181,7 @@ def select(results: list[Mapping[str, Any]], m: Mentions) -> list[Finding]:
 
 
 _POD_TAIL = re.compile(r"-[a-z0-9]{5}$")
+_DIGITS = re.compile(r"\d+")
 
 
 def _group(findings: list[Finding]) -> list[Finding]:
@@ -192,7 +193,7 @@ def _group(findings: list[Finding]) -> list[Finding]:
             out.append(f)
             continue
         owner = f.parent or _POD_TAIL.sub("", f.short)
-        shape = " ".join(sorted(t.replace(f.short, "") for t in f.texts))
+        shape = " ".join(sorted(_DIGITS.sub("#", t.replace(f.short, "")) for t in f.texts))  # IPs, counts
         key = (f.namespace, owner, shape)
         head = heads.get(key)
         if head is None:
