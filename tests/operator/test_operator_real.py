@@ -88,10 +88,9 @@ class Install:
     def lease(self) -> str:
         return f"{self.release}-kubesage-operator"
 
-    def operator(self, name: str = "op", **kwargs: Any) -> OperatorProcess:
-        return OperatorProcess(
-            self.kubeconfig, [self.namespace], self.workdir, name=name, lease_name=self.lease, **kwargs
-        )
+    def operator(self, name: str = "op", namespaces: list[str] | None = None, **kwargs: Any) -> OperatorProcess:
+        scope = [self.namespace] if namespaces is None else namespaces
+        return OperatorProcess(self.kubeconfig, scope, self.workdir, name=name, lease_name=self.lease, **kwargs)
 
     def results(self) -> dict[str, dict[str, Any]]:
         return results(self.api, self.namespace)
@@ -412,13 +411,19 @@ def test_demo_cluster_results_match_analyze(real_demo: Any, tmp_path: Path) -> N
             if not r["name"].startswith(f"{ns}/")
         }
         assert len(expected) >= 10
-        with inst.operator():
+        got: set[tuple[str, str]] = set()
+
+        def same() -> bool:
+            got.clear()
+            got.update((r["spec"]["kind"], r["spec"]["name"]) for r in inst.results().values())
+            return got == expected
+
+        with inst.operator(namespaces=[]):  # cluster-wide
             started = time.monotonic()
-            wait_for(
-                lambda: {(r["spec"]["kind"], r["spec"]["name"]) for r in inst.results().values()} == expected,
-                INTERVAL + 20,
-                "Results for every demo failure",
-            )
+            try:
+                wait_for(same, INTERVAL + 20, "Results for every demo failure")
+            except AssertionError:
+                raise AssertionError(f"missing {sorted(expected - got)}, extra {sorted(got - expected)}") from None
             assert time.monotonic() - started <= INTERVAL + 20
     finally:
         real_demo.kubectl("delete", "namespace", ns, "--wait=false", check=False)

@@ -119,6 +119,8 @@ class Reconciler:
         self.backend_error = ""
         self._backend: tuple[tuple[Any, ...], Backend] | None = None
         self._group_of: dict[str, str] = {}
+        self.remediation: Any = None
+        """kubesage.remediate.auto.AutoRemediation, once spec.remediation is enabled."""
 
     # -- configuration ---------------------------------------------------------------------------
 
@@ -252,6 +254,8 @@ class Reconciler:
                 self.metrics.result_writes.labels(self.name, metric).inc(getattr(report, metric))
         if report.deferred:
             self.metrics.writes_deferred.labels(self.name).inc(report.deferred)
+        if self.spec.remediation.get("enabled"):
+            self._remediate(snap, desired, report)
         report.errors.extend(self.writer.stats.errors)
         self.writer.stats.errors.clear()
         report.warnings.extend(dict.fromkeys([*warnings, *analysis.errors]))
@@ -265,6 +269,16 @@ class Reconciler:
                 "AnalysisChanged",
                 f"{report.results} results: {report.created} new, {report.updated} changed, {report.resolved} resolved",
             )
+
+    def _remediate(self, snap: ClusterSnapshot, desired: dict[str, tuple[Result, str]], report: PassReport) -> None:
+        """The remediation pipeline (kubesage.remediate.auto); keeps autoRemediationStatus in step."""
+        from kubesage.remediate.auto import AutoRemediation
+
+        if self.remediation is None:
+            self.remediation = AutoRemediation(self.api_client, self.namespace)
+        phases, errors = self.remediation.step(self.spec.remediation, snap, [r for r, _ in desired.values()])
+        found = {n: phases[(r.kind, r.name)] for n, (r, _) in desired.items() if (r.kind, r.name) in phases}
+        report.errors.extend(errors + self.remediation.publish(found))
 
     def _severity(self, r: Result) -> str:
         return severity(r, self._group_of)

@@ -22,6 +22,8 @@ log = logging.getLogger("kubesage.operator")
 
 SECRET_TTL = 300.0
 SYNC_TIMEOUT = 120.0
+"""After this long unsynced, a pass analyses what the watches have."""
+SYNC_WAIT = 5.0
 
 
 @dataclass
@@ -80,6 +82,7 @@ class Runtime:
         self.source: Any = None
         self.elector: Any = None
         self.started = False
+        self._first_step: dict[Reconciler, float] = {}
 
     # -- start / stop --------------------------------------------------------------------------
 
@@ -259,7 +262,9 @@ class Runtime:
         if not rec.spec_error:
             specs, _, kinds = plan(AnalyzeRequest(filters=rec.spec.filters, lint=rec.spec.lint))
             self.source.ensure(kinds)
-            if not self.source.wait_synced(SYNC_TIMEOUT, kinds):
+            if not self.source.wait_synced(SYNC_WAIT, kinds):
+                if time.monotonic() - self._first_step.setdefault(rec, time.monotonic()) < SYNC_TIMEOUT:
+                    return  # the first sync is still running: the next interval analyses
                 log.warning("watches not synced after %ss; analysing what is there", SYNC_TIMEOUT)
             needs_logs = any(s.name == "Log" for s in specs)
         snap = self.source.snapshot()
@@ -277,4 +282,5 @@ class Runtime:
             except Exception:  # keep the daemon alive; the next interval tries again
                 log.exception("KubeSage %s/%s: pass failed", namespace, name)
                 self.metrics.reconcile_errors.labels(name).inc()
-            stopped.wait(rec.interval if self.active else min(rec.interval, 2.0))
+            synced = self.source.synced
+            stopped.wait(rec.interval if self.active and synced else min(rec.interval, 2.0))
