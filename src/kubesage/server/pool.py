@@ -170,9 +170,13 @@ class WorkerPool:
         end = loop.time() + self.deadline
         try:
             try:
-                worker = await asyncio.wait_for(self._idle.get(), self.deadline)
-            except TimeoutError:
-                raise PoolBusy(f"no worker became free within {self.deadline:g} s") from None
+                worker = self._idle.get_nowait()
+            except asyncio.QueueEmpty:
+                try:
+                    async with asyncio.timeout(self.deadline):
+                        worker = await self._idle.get()
+                except TimeoutError:
+                    raise PoolBusy(f"no worker became free within {self.deadline:g} s") from None
             try:
                 worker.conn.send((op, payload))
                 await self._readable(worker, end)
@@ -210,7 +214,8 @@ class WorkerPool:
 
         loop.add_reader(fd, wake)
         try:
-            await asyncio.wait_for(ready, max(0.0, end - loop.time()))
+            async with asyncio.timeout_at(end):
+                await ready
         finally:
             loop.remove_reader(fd)
 
