@@ -147,8 +147,10 @@ class Retriever:
             return Retrieval(query, reasons, (), self.threshold)
         terms = glossary().analyze(query)
         tokens = tokenize(strip_masks(query))
-        scores = _bm25(index, tokens + _expansion(terms, tokens))
+        scores = _bm25(index, tokens)
+        # Phrase candidates come from the question's own words; the concepts' words then add in.
         scores = scores + PHRASE_WEIGHT * _phrase_scores(index, meta, tokens, scores)
+        scores = scores + _bm25(index, _expansion(terms, tokens))
         top = float(scores.max()) if len(scores) else 0.0
         match_frac = np.zeros(index.num_docs, dtype="float32")  # share of the query's reasons (confidence)
         rank_frac = np.zeros(index.num_docs, dtype="float32")  # the same, weighted by specificity (ranking)
