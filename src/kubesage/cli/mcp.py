@@ -58,6 +58,9 @@ def mcp_command(
     record_namespace: Annotated[
         str, typer.Option("--record-namespace", help="Where Remediation records go.")
     ] = "kubesage",
+    agents_prefix: Annotated[
+        str, typer.Option("--agents-prefix", help="Name prefix of the agents' ServiceAccounts.")
+    ] = "kubesage-agent-",
 ) -> None:
     """Serve the tools (analyze, explain, kb_search, list/get resources, events, logs, filters) over MCP."""
     import anyio
@@ -77,7 +80,9 @@ def mcp_command(
         from kubesage.cli.remediate import load_policy
         from kubesage.mcp.remediation import WriteSettings, write_tools
 
-        extra = write_tools(WriteSettings(load_policy(policy, namespace, None), agents_namespace, record_namespace))
+        rules = load_policy(policy, namespace, None)
+        settings = WriteSettings(rules, agents_namespace, record_namespace, agents_prefix)
+        extra = write_tools(settings)
     elif policy:
         raise KubesageError("--policy only applies with --allow-write")
     probe(workspace)  # a bad kubeconfig or snapshot fails now, with one line

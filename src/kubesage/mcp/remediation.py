@@ -31,6 +31,7 @@ class WriteSettings:
     """A kubesage.remediate.policy.Policy (from --policy, else approve mode for every action)."""
     agents_namespace: str = "kubesage"
     record_namespace: str = "kubesage"
+    agents_prefix: str = "kubesage-agent-"
 
 
 def write_tools(settings: WriteSettings) -> list[ToolSpec]:
@@ -53,7 +54,7 @@ def _submit(ws: Workspace, a: SubmitArgs, settings: WriteSettings) -> ToolOutput
     if not ws.live:
         raise ToolError("submit_remediation needs a live cluster (not --snapshot)")
     cluster = connect(ws.source.kubeconfig, ws.source.context)
-    creds = Coordinator(vars(cluster)["_api"], AgentNames(namespace=settings.agents_namespace))
+    creds = Coordinator(vars(cluster)["_api"], AgentNames(settings.agents_namespace, settings.agents_prefix))
     try:
         runner = Runner(creds, settings.policy, Records(creds.kube("record"), settings.record_namespace))
         reader = creds.kube("read").api
