@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -69,3 +70,30 @@ def replace_dir(new: Path, dest: Path) -> None:
     if dest.is_dir():
         dest.rmdir()
     os.rename(new, dest)
+
+
+STALE_AFTER = 3600.0
+"""Seconds after which a leftover temp file or directory is taken to be from a crashed writer."""
+
+
+def remove_stale(parent: Path, pattern: str = TEMP_PREFIX + "*", older_than: float = STALE_AFTER) -> int:
+    """Delete `pattern` entries under `parent` not modified for `older_than` seconds (a crash's
+    leftovers; a writer still running touches its temp entries). Returns how many went."""
+    removed = 0
+    cutoff = time.time() - older_than
+    try:
+        candidates = list(parent.glob(pattern))
+    except OSError:
+        return 0
+    for path in candidates:
+        try:
+            if path.lstat().st_mtime > cutoff:
+                continue
+            if path.is_dir() and not path.is_symlink():
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                path.unlink(missing_ok=True)
+            removed += 1
+        except OSError:
+            continue
+    return removed

@@ -25,7 +25,7 @@ from typing import Any
 from kubesage.cluster.kinds import KINDS
 from kubesage.cluster.snapshot import ClusterSnapshot, Obj, meta, namespace_of
 from kubesage.errors import KubesageError
-from kubesage.fsutil import replace_dir, temp_dir
+from kubesage.fsutil import remove_stale, replace_dir, temp_dir
 
 MANIFEST = "snapshot.yaml"
 MANIFEST_KIND = "KubesageSnapshot"
@@ -150,6 +150,8 @@ def write_snapshot(
     if fmt not in FORMATS:
         raise KubesageError(f"unknown snapshot format {fmt!r} (use yaml or json)")
     check_destination(dest, force)
+    for leftover in (f".{dest.name}.*.tmp", f".{dest.name}.*.old"):  # from a save that crashed
+        remove_stale(dest.parent, leftover)
     with temp_dir(dest.parent, prefix=f".{dest.name}.", suffix=".tmp") as tmp:
         skipped = _write_tree(snap, tmp, manifest, fmt)
         replace_dir(tmp, dest)

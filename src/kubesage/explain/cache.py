@@ -17,7 +17,7 @@ from pathlib import Path
 
 from kubesage import paths
 from kubesage.errors import KubesageError
-from kubesage.fsutil import atomic_write
+from kubesage.fsutil import atomic_write, remove_stale
 from kubesage.redact import redact
 
 _KEY = re.compile(r"^[0-9a-f]{64}$")
@@ -49,6 +49,7 @@ class AnswerCache:
     def __init__(self, directory: Path | None = None) -> None:
         self.dir = directory or paths.cache_dir() / "answers"
         self.warnings: list[str] = []
+        self._cleaned = False
 
     def _path(self, key: str) -> Path:
         if not _KEY.match(key):
@@ -83,6 +84,9 @@ class AnswerCache:
         }
         try:
             self.dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+            if not self._cleaned:  # `.tmp-*` left by a run that crashed mid-write
+                remove_stale(self.dir)
+                self._cleaned = True
             atomic_write(path, json.dumps(data, ensure_ascii=False), mode=0o600)
         except OSError as err:
             self.warnings.append(f"cannot write cache entry in {self.dir}: {err.strerror or err}")
