@@ -78,9 +78,15 @@ def healthz_samples(port: int, running: threading.Event, interval: float = 0.05)
     return out
 
 
-def summary(samples: list[tuple[float, int]]) -> str:
+HEALTHZ_TARGET_S = 1.0
+FAILED: list[str] = []
+
+
+def summary(samples: list[tuple[float, int]], what: str) -> str:
     times = [t * 1000 for t, _ in samples]
     bad = sum(1 for _, s in samples if s != 200)
+    if bad or max(times) > HEALTHZ_TARGET_S * 1000:
+        FAILED.append(f"/healthz during {what}")
     return (f"/healthz p50 {statistics.median(times):.1f} ms, max {max(times):.1f} ms over {len(samples)} probes, "
             f"{bad} not 200")  # fmt: skip
 
@@ -102,7 +108,10 @@ def hostile_prompt(port: int) -> None:
     thread.start()
     samples = healthz_samples(port, running)
     thread.join()
-    print(f"hostile 28 KB prompt: HTTP {result['status']} in {result['seconds']:.2f} s; meanwhile {summary(samples)}")
+    if result["status"] not in (200, 504):
+        FAILED.append("hostile prompt status")
+    print(f"hostile 28 KB prompt: HTTP {result['status']} in {result['seconds']:.2f} s; "
+          f"meanwhile {summary(samples, 'the hostile prompt')}")  # fmt: skip
 
 
 def idle_connections(port: int, count: int) -> None:
@@ -122,7 +131,8 @@ def idle_connections(port: int, count: int) -> None:
         opened = time.perf_counter() - t0
         running = threading.Event()
         samples = healthz_samples(port, running, interval=0.1)[:20]
-        print(f"{len(socks)} idle half-sent connections (opened in {opened:.1f} s): {summary(samples)}")
+        print(f"{len(socks)} idle half-sent connections (opened in {opened:.1f} s): "
+              f"{summary(samples, 'idle connections')}")  # fmt: skip
     finally:
         for s in socks:
             s.close()
@@ -152,8 +162,10 @@ def load(port: int, clients: int, seconds: float, label: str, attack: bool = Fal
     rps = len(latencies) / seconds
     p50, p99 = statistics.median(latencies) * 1000, percentile(latencies, 99) * 1000
     extra = f"; {len(hostile)} hostile prompts sent alongside ({sorted(set(hostile))})" if attack else ""
+    if errors:
+        FAILED.append(f"load {label}: {errors} errors")
     print(f"load {label}: POST /completions, {clients} clients, {seconds:.0f} s: {rps:.0f} req/s, p50 {p50:.1f} ms, "
-          f"p99 {p99:.1f} ms, errors {errors}{extra}; {summary(probe[0])}")  # fmt: skip
+          f"p99 {p99:.1f} ms, errors {errors}{extra}; {summary(probe[0], 'load ' + label)}")  # fmt: skip
 
 
 def main() -> int:
@@ -168,7 +180,9 @@ def main() -> int:
         idle_connections(port, args.idle)
         load(port, args.clients, args.seconds, "plain")
         load(port, args.clients, args.seconds, "under attack", attack=True)
-    return 0
+    if FAILED:
+        print(f"MISS: {', '.join(FAILED)} (target: /healthz always 200 within {HEALTHZ_TARGET_S:g} s, no errors)")
+    return 1 if FAILED else 0
 
 
 if __name__ == "__main__":
