@@ -59,7 +59,8 @@ def test_off_topic_and_near_miss_questions_are_refused(starter_kb: KnowledgeBase
     ("word", "mask"),
     [("bzA3UA==", True), ("aSxVLw==", True), ("d2ViLTc5Zg==", True), ("cVhZbkt3RQ==", True), ("YXBpLTZmNHg", False),
      ("ImagePullBackOff", False), ("NodePort", False), ("readinessProbe", False), ("CrashLoopBackOff", False),
-     ("aSxVLwQkTr", False), ("aSxVLwQk", True), ("kube", False), ("ab12", False)],
+     ("aSxVLwQkTr", False), ("aSxVLwQk", True), ("kube", False), ("ab12", False), ("d2Vi", True), ("IPv4", False),
+     ("Y2Fy", True), ("v1", False)],
 )  # fmt: skip
 def test_anonymized_names_are_recognised(word: str, mask: bool) -> None:
     assert is_mask(word) is mask

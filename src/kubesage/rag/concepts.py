@@ -38,11 +38,11 @@ def is_mask(word: str) -> bool:
         return False
     if word.endswith("="):
         return True
-    if len(word) < 8:
-        return False
     upper = sum(c.isupper() for c in core)
     lower = sum(c.islower() for c in core)
     digits = sum(c.isdigit() for c in core)
+    if len(word) < 8:  # short: both cases and a digit inside ("d2Vi"), not a version suffix ("IPv4")
+        return bool(upper and lower and digits) and not core.rstrip("0123456789").isalpha()
     if upper and lower and (digits or "+" in core or "/" in core):
         return True
     runs = sum(1 for a, b in pairwise(core) if a.islower() and b.isupper())
