@@ -3,28 +3,16 @@
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 from kubesage.errors import KubesageError
 from kubesage.eval.format import SETS, fmt, side_by_side
 from kubesage.eval.html import render_html
+from kubesage.fsutil import atomic_write
 
 JSON_NAME = "report.json"
 HTML_NAME = "report.html"
-
-
-def _atomic_write(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}-", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def _check_ours(path: Path) -> None:
@@ -50,8 +38,9 @@ def write_reports(report: dict[str, Any], out_dir: Path) -> tuple[Path, Path]:
     json_path, html_path = out_dir / JSON_NAME, out_dir / HTML_NAME
     _check_ours(json_path)
     try:
-        _atomic_write(json_path, json.dumps(report, indent=2, ensure_ascii=False) + "\n")
-        _atomic_write(html_path, render_html(report))
+        text = json.dumps(report, indent=2, ensure_ascii=False) + "\n"
+        atomic_write(json_path, text, mode=None, prefix=f".{json_path.name}-")
+        atomic_write(html_path, render_html(report), mode=None, prefix=f".{html_path.name}-")
     except OSError as err:
         raise KubesageError(f"{out_dir}: cannot write report: {err.strerror or err}") from None
     return json_path, html_path
