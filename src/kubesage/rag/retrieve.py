@@ -1,13 +1,17 @@
-"""Hybrid retrieval: BM25 + phrase, reason and title boosts (+ dense vectors fused by reciprocal rank fusion).
+"""Hybrid retrieval: BM25 + phrase, reason, concept and title boosts (+ dense vectors fused by
+reciprocal rank fusion).
 
-Ranking: BM25 with a damped query term frequency, plus the IDF of word pairs the query shares with a
-section (a quoted failure message matches as a phrase), a boost for runbooks carrying the detected
-reasons (specific reasons weigh more), and one for runbooks whose title message the query quotes.
+Ranking: BM25 with a damped query term frequency (plus the English words of the concepts the
+question names, so chat Chinese and paraphrases reach the runbooks), plus the IDF of word pairs
+the query shares with a section (a quoted failure message matches as a phrase), a boost for
+runbooks carrying the detected reasons (specific reasons weigh more), one for runbooks showing
+the question's concepts, and one for runbooks whose title message the query quotes.
 
-Relevance ("confidence") is separate from ranking: the IDF-weighted share of the query's
-words that the best document contains, lifted when the document's `reasons` match reasons
-detected in the query. Below `threshold` the answer is the refusal. See docs/rag.md for how
-the default threshold was calibrated on tests/rag/questions.yaml and benchmarks/questions.yaml.
+Relevance ("confidence") is separate from ranking: the weighted share of the question's concepts
+(shown anywhere in the document) and leftover words (found in the best section); lifted when the
+document's `reasons` match reasons detected in the query; halved when the question names no
+Kubernetes concept. Below `threshold` the answer is the refusal. docs/rag.md gives the curve and
+`benchmarks/calibrate_rag.py` the k-fold calibration on the dev question sets.
 """
 
 from __future__ import annotations
