@@ -109,11 +109,13 @@ def load_config(path: str | Path | None = None) -> Config:
     """The config at `path` (default XDG); an absent file is an empty config."""
     import yaml
 
+    from kubesage.yamlsafe import safe_load
+
     p = config_path(path)
     if not p.exists():
         return Config()
     try:
-        data = yaml.safe_load(p.read_text(encoding="utf-8")) or {}
+        data = safe_load(p.read_text(encoding="utf-8")) or {}
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         line = f":{mark.line + 1}" if mark is not None else ""

@@ -180,3 +180,15 @@ def test_demo_with_events_k8s_io_v1_finds_the_same_problems(tmp_path: Path) -> N
     moved = json.loads(result.stdout)
     assert moved["problems"] == clean["problems"] == 47
     assert moved["results"] == clean["results"]
+
+
+def test_alias_bomb_in_the_config_file_is_refused() -> None:
+    from kubesage import paths
+
+    config = paths.config_file()
+    config.parent.mkdir(parents=True, exist_ok=True)
+    config.write_bytes((HOSTILE / "alias-bomb-configmap.yaml").read_bytes())
+    started = time.perf_counter()
+    line = _one_error_line(["auth", "list"])
+    assert time.perf_counter() - started < 2.0
+    assert str(config) in line and "aliases" in line
