@@ -53,7 +53,9 @@ def changed(
     excluded = dict((k, list(paths)) for k, paths in targets)
     owners = set(owned_by_targets)
     # Namespaces being deleted (earlier tests clean up asynchronously) empty out on their own.
-    going = {k.split("/")[2] for d in (before, after) for k, o in d.items() if k.startswith("Namespace/") and _deleting(o)}
+    going = {
+        k.split("/")[2] for d in (before, after) for k, o in d.items() if k.startswith("Namespace/") and _deleting(o)
+    }
     out = []
     for key in sorted(set(before) | set(after)):
         a, b = before.get(key), after.get(key)

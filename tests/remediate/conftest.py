@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import secrets
 import time
 from collections.abc import Callable, Iterator
@@ -64,7 +65,8 @@ class Env:
         return plan(snap, results, policy, llm=llm, history=self.records.history())
 
     def apply(self, *objs: dict[str, Any]) -> None:
-        for obj in objs:
+        for original in objs:
+            obj = copy.deepcopy(original)
             kind = obj["kind"]
             meta = obj["metadata"]
             meta.setdefault("namespace", self.namespace)
