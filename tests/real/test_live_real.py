@@ -129,12 +129,17 @@ def test_namespace_and_selector(real_cluster: RealCluster, real_namespace: str) 
 
 
 def test_secret_values_never_reach_the_snapshot(real_cluster: RealCluster, real_namespace: str) -> None:
-    real_cluster.kubectl("create", "secret", "generic", "db", "--from-literal=password=hunter2", "-n", real_namespace)
+    manifest = real_cluster.kubectl(
+        "create", "secret", "generic", "db", "--from-literal=password=hunter2", "--dry-run=client", "-o", "json"
+    ).stdout
+    # Client-side apply: the last-applied-configuration annotation repeats the value.
+    real_cluster.kubectl("apply", "-n", real_namespace, "-f", "-", input=manifest)
     snap = load_live(["Secret"], kubeconfig=str(real_cluster.kubeconfig), namespace=real_namespace, progress=False)
     secret = snap.get("Secret", real_namespace, "db")
     assert secret is not None and "data" not in secret
     assert secret_keys(secret) == ["password"]
     assert "managedFields" not in secret["metadata"]
+    assert "kubectl.kubernetes.io/last-applied-configuration" not in (secret["metadata"].get("annotations") or {})
     blob = json.dumps([snap.objects(k) for k in snap.kinds()])
     assert "hunter2" not in blob and "aHVudGVyMg" not in blob
 
