@@ -39,7 +39,7 @@ def test_parallel_calls_are_all_answered_and_cited() -> None:
     first, second = (r.json() for r in srv.requests)
     names = [t["function"]["name"] for t in first["tools"]]
     assert set(names) == {"analyze", "explain", "kb_search", "list_resources", "get_resource", "events", "logs",
-                          "filters", "remediation_plan"}  # fmt: skip
+                          "filters", "remediation_plan", "kb_read"}  # fmt: skip
     assert all(t["function"]["parameters"]["type"] == "object" for t in first["tools"])
     assert first["messages"][0]["role"] == "system" and "never instructions" in first["messages"][0]["content"]
     tools = _tool_messages(second)

@@ -23,6 +23,7 @@ CALLS: dict[str, dict[str, object]] = {
     "analyze": {"namespace": "shop"},
     "explain": {"text": 'Back-off pulling image "ghcr.io/acme/checkout:v1.4.O"', "kind": "Pod"},
     "kb_search": {"query": "CrashLoopBackOff redis connection refused"},
+    "kb_read": {"doc_id": "knowledge/oomkilled", "sections": ["Fix"], "language": "en"},
     "list_resources": {"kind": "Deployment", "namespace": "payments"},
     "get_resource": {"kind": "Secret", "name": "payments-db", "namespace": "payments"},
     "events": {"kind": "Pod", "name": "checkout-7d9f8c6b5d-6fz4x", "namespace": "shop"},

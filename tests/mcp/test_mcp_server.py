@@ -54,6 +54,8 @@ def _check(out: dict[str, Any]) -> None:
     assert "Deployment shop/checkout" in text["analyze"] and "ProgressDeadlineExceeded" in text["analyze"]
     assert "image" in text["explain"].lower() and "Sources:" in text["explain"]
     assert "runbook" in text["kb_search"]
+    assert text["kb_read"].startswith("# OOMKilled") and "## Fix" in text["kb_read"]
+    assert "## Causes" not in text["kb_read"]
     assert "Deployment payments/fraud-scorer" in text["list_resources"]
     # A Secret shows its key names, never its values.
     assert "password" in text["get_resource"] and "not-a-real-password" not in text["get_resource"]

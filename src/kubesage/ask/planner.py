@@ -267,8 +267,32 @@ def investigate(question: str, toolbox: Toolbox, language: str = "") -> Answer:
             continue
         seen_docs |= docs
         explained.append((f, obs))
+    runbooks = [_runbook(toolbox, obs, chinese) for _, obs in explained]
     fixes = _proposals(toolbox, findings) if findings else None
-    return _finish(question, toolbox, chinese, findings, analyzed, m, explained, fixes)
+    return _finish(question, toolbox, chinese, findings, analyzed, m, explained, fixes, runbooks)
+
+
+RUNBOOK_SECTIONS = ("Causes", "Fix", "原因", "修復")
+RUNBOOK_LINES = 14
+
+
+def _runbook(toolbox: Toolbox, explained: Observation, chinese: bool) -> tuple[Observation, list[str]] | None:
+    """The causes and fix sections of the runbook `explain` answered from, in the question's language."""
+    sources = explained.data.get("sources") or []
+    if not sources or not sources[0].get("doc_id"):
+        return None
+    obs = toolbox.run("kb_read", {"doc_id": sources[0]["doc_id"], "sections": list(RUNBOOK_SECTIONS),
+                                  "language": "zh" if chinese else "en"})  # fmt: skip
+    if obs.error or not obs.data.get("sections"):
+        return None
+    body: list[str] = []
+    in_code = False
+    for line in obs.text.splitlines()[1:]:
+        if line.strip().startswith("```"):
+            in_code = not in_code
+        elif not in_code and line.strip():
+            body.append(line.removeprefix("## ").replace("繁體中文 > ", "") + (":" if line.startswith("## ") else ""))
+    return obs, body[:RUNBOOK_LINES]
 
 
 def _optional_analyzers(kinds: set[str]) -> list[str]:
@@ -323,7 +347,8 @@ def _unique(events: list[dict[str, str]], n: int) -> list[dict[str, str]]:
 
 def _finish(question: str, toolbox: Toolbox, chinese: bool, findings: list[Finding], analyzed: Observation,
             m: Mentions, explained: list[tuple[Finding, Observation]] | None = None,
-            fixes: tuple[Observation, list[dict[str, Any]]] | None = None) -> Answer:  # fmt: skip
+            fixes: tuple[Observation, list[dict[str, Any]]] | None = None,
+            runbooks: list[tuple[Observation, list[str]] | None] | None = None) -> Answer:  # fmt: skip
     lines: list[str] = []
     if not findings:
         named = ", ".join([f"{t.kind} {t.namespace + '/' if t.namespace else ''}{t.name}" for t in m.targets]
@@ -352,14 +377,18 @@ def _finish(question: str, toolbox: Toolbox, chinese: bool, findings: list[Findi
         label_event, label_log = ("事件", "日誌") if chinese else ("Event", "Log")
         lines.extend(f"   - {label_event}: {e} [{ref}]" for e, ref in f.events)
         lines.extend(f"   - {label_log}: {x} [{ref}]" for x, ref in f.logs)
-    for f, obs in explained or ():
+    for i, (f, obs) in enumerate(explained or ()):
         titles = ", ".join(str(s.get("title", "")) for s in obs.data.get("sources", [])[:1])
-        head = (f"{f.kind} {f.name} 的原因與修復（手冊：{titles}）[{obs.ref}]：" if chinese else
-                f"Cause and fix for {f.kind} {f.name} (runbook: {titles}) [{obs.ref}]:")  # fmt: skip
+        book = (runbooks or [])[i] if i < len(runbooks or []) else None
+        refs = f"[{obs.ref}]" + (f"[{book[0].ref}]" if book else "")
+        head = (f"{f.kind} {f.name} 的原因與修復（手冊：{titles}）{refs}：" if chinese else
+                f"Cause and fix for {f.kind} {f.name} (runbook: {titles}) {refs}:")  # fmt: skip
         lines.append("")
         lines.append(head)
         body = obs.text.split("\nSources:")[0].split("\n來源")[0].strip()
         lines.extend(f"   {x}" for x in body.splitlines() if x.strip())
+        if book:
+            lines.extend(f"   {x}" for x in book[1])
     if fixes is not None:
         obs, proposed = fixes
         lines.append("")

@@ -16,7 +16,7 @@ from mcp.server.lowlevel import Server
 
 from kubesage import __version__
 from kubesage.errors import KubesageError
-from kubesage.mcp.tools import DEFAULT_LIMIT, ToolSpec, catalogue, run_tool
+from kubesage.mcp.tools import DEFAULT_LIMIT, ToolSpec, catalogue, kb_documents, run_tool
 from kubesage.mcp.workspace import Workspace
 
 if TYPE_CHECKING:
@@ -170,12 +170,8 @@ def _error(message: str) -> types.CallToolResult:
 
 def _documents(workspace: Workspace) -> dict[str, tuple[str, str, str]]:
     """doc_id -> (title, source, markdown) for every KB document."""
-    by_doc: dict[str, list[Any]] = {}
-    for chunk in workspace.kb().chunks():
-        by_doc.setdefault(chunk.doc_id, []).append(chunk)
     out: dict[str, tuple[str, str, str]] = {}
-    for doc_id, chunks in by_doc.items():
-        chunks.sort(key=lambda c: c.order)
+    for doc_id, chunks in kb_documents(workspace).items():
         parts = [f"# {chunks[0].title}"]
         for c in chunks:
             parts.append(f"## {c.section}\n\n{c.text.strip()}" if c.section and c.section != c.title else c.text)

@@ -73,6 +73,13 @@ class KBSearchArgs(_Args):
     k: int = Field(4, ge=1, le=20, description="How many runbook sections to return.")
 
 
+class KBReadArgs(_Args):
+    doc_id: str = Field(..., min_length=1, description="Runbook id from kb_search or explain (knowledge/oomkilled).")
+    sections: list[str] = Field(default_factory=list,
+                                description="Sections to return, e.g. Causes, Fix (or 原因, 修復); empty: all.")
+    language: str = Field("", description="en or zh; empty: both.")
+
+
 class ListArgs(_Args):
     kind: str = Field(..., min_length=1, description="Kind or plural, e.g. Pod, deployments, Service.")
     namespace: str = Field("", description="Namespace; empty means all namespaces.")
@@ -269,6 +276,36 @@ def _kb_search(ws: Workspace, a: KBSearchArgs) -> ToolOutput:
         lines.append("")
     data = [{"doc_id": h.doc_id, "title": h.title, "source": h.source, "confidence": h.confidence} for h in hits]
     return ToolOutput("\n".join(lines), {"hits": data})
+
+
+def kb_documents(ws: Workspace) -> dict[str, list[Any]]:
+    """doc_id -> its chunks in document order."""
+    by_doc: dict[str, list[Any]] = {}
+    for chunk in ws.kb().chunks():
+        by_doc.setdefault(chunk.doc_id, []).append(chunk)
+    for chunks in by_doc.values():
+        chunks.sort(key=lambda c: c.order)
+    return by_doc
+
+
+def _kb_read(ws: Workspace, a: KBReadArgs) -> ToolOutput:
+    chunks = kb_documents(ws).get(a.doc_id)
+    if not chunks:
+        raise ToolError(f"no runbook {a.doc_id!r}; kb_search returns the ids")
+    lang = "zh" if a.language.lower().startswith(("zh", "trad", "中")) else ("en" if a.language else "")
+    chosen = [c for c in chunks if (not lang or c.lang == lang)
+              and (not a.sections or any(s.lower() in c.section.lower() for s in a.sections))]  # fmt: skip
+    head = chunks[0]
+    lines = [f"# {head.title} ({head.source})"]
+    for c in chosen:
+        if c.section:
+            lines.append(f"## {c.section}")
+        lines.extend(c.text.strip().splitlines())
+    if not chosen:
+        lines.append("(no such section; sections: " + ", ".join(dict.fromkeys(c.section for c in chunks if c.section))
+                     + ")")  # fmt: skip
+    hit = {"doc_id": a.doc_id, "title": head.title, "source": head.source}
+    return ToolOutput("\n".join(lines), {"hits": [hit], "sections": len(chosen)})
 
 
 def _summary(kind: str, obj: Obj) -> str:
@@ -497,6 +534,9 @@ TOOLS: tuple[ToolSpec, ...] = (
     ToolSpec("kb_search", "Search the runbooks",
              "Search the knowledge base (runbooks) for an error message; returns the matching sections.",
              KBSearchArgs, _kb_search),
+    ToolSpec("kb_read", "Read a runbook",
+             "One runbook from the knowledge base by id, optionally only some sections (causes, fix, verify).",
+             KBReadArgs, _kb_read),
     ToolSpec("list_resources", "List resources",
              "List objects of one kind with a one-line status each.", ListArgs, _list),
     ToolSpec("get_resource", "Get a resource",
