@@ -46,3 +46,20 @@ def test_ordinary_documents_load_as_with_pyyaml() -> None:
     assert safe_load("") is None
     with pytest.raises(yaml.YAMLError):
         safe_load("a: [1, 2")
+
+
+def test_a_big_document_without_aliases_is_not_refused() -> None:
+    """300,000 nodes and no alias: a large snapshot, not a bomb (with and without an `&` in it)."""
+    items = "".join(f"- {{name: p{i}, labels: {{app: web, tier: a}}}}\n" for i in range(50_000))
+    assert len(safe_load(items)) == 50_000
+    with_ampersand = items + "- {name: q, url: 'http://x/?a=1&b=2'}\n"
+    assert len(safe_load(with_ampersand)) == 50_001
+    assert len(next(iter(safe_load_all(with_ampersand)))) == 50_001
+
+
+def test_budget_counts_only_what_aliases_add() -> None:
+    base = "base: &b {" + ", ".join(f"k{i}: {i}" for i in range(1000)) + "}\n"
+    ok = base + "".join(f"c{i}: *b\n" for i in range(50))  # 50 copies of 2,001 nodes: ~100,000 added
+    assert len(safe_load(ok)) == 51
+    with pytest.raises(AliasBombError, match="aliases expand"):
+        safe_load(base + "".join(f"c{i}: *b\n" for i in range(150)))  # ~300,000 added

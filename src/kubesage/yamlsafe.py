@@ -18,7 +18,9 @@ from yaml.nodes import MappingNode, Node, SequenceNode
 MAX_ALIASES = 200
 """Alias uses allowed in one document: real manifests and front matter use a handful."""
 MAX_EXPANDED_NODES = 200_000
-"""Nodes one document may have with every alias expanded (a 1 MB manifest has about 50,000)."""
+"""Nodes that aliases may add to one document beyond its own (a 1 MB manifest has about 50,000
+nodes in all). A document without aliases is never refused for its size: a 100,000-pod
+snapshot is big, not hostile."""
 
 _Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -47,7 +49,9 @@ def _check(root: Node, max_aliases: int, max_nodes: int) -> None:
         if done:
             active.discard(key)
             total = 1 + sum(sizes[id(c)] for c in _children(node))
-            if total > max_nodes:
+            # Nodes below `node` that are not distinct are alias copies; the distinct ones
+            # number at most len(sizes) + 1, so this refuses only what aliases add.
+            if total > max_nodes + len(sizes) + 1:
                 raise AliasBombError(f"YAML aliases expand to more than {max_nodes} nodes; refused")
             sizes[key] = total
             continue
@@ -67,6 +71,11 @@ def _check(root: Node, max_aliases: int, max_nodes: int) -> None:
         stack.extend((c, False) for c in reversed(children))
 
 
+def _may_alias(text: str | bytes) -> bool:
+    """False when the text defines no anchor (`&`), so no alias can exist: skip the walk."""
+    return ("&" if isinstance(text, str) else b"&") in text  # type: ignore[operator]
+
+
 def _children(node: Node) -> list[Node]:
     if isinstance(node, SequenceNode):
         return list(node.value)
@@ -82,7 +91,8 @@ def safe_load(text: str | bytes, *, max_aliases: int = MAX_ALIASES, max_nodes: i
         node = loader.get_single_node()
         if node is None:
             return None
-        _check(node, max_aliases, max_nodes)
+        if _may_alias(text):
+            _check(node, max_aliases, max_nodes)
         return loader.construct_document(node)
     finally:
         loader.dispose()
@@ -93,10 +103,12 @@ def safe_load_all(
 ) -> Iterator[Any]:
     """Like `yaml.safe_load_all`, with the alias budget applied to each document."""
     loader = _Loader(text)
+    check = _may_alias(text)
     try:
         while loader.check_node():
             node = loader.get_node()
-            _check(node, max_aliases, max_nodes)
+            if check:
+                _check(node, max_aliases, max_nodes)
             yield loader.construct_document(node)
     finally:
         loader.dispose()
