@@ -41,7 +41,7 @@ def test_alias_bomb_is_refused_fast_in_little_memory() -> None:
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     started = time.perf_counter()
     line = _one_error_line(["analyze", "--snapshot", str(bomb)])
-    assert time.perf_counter() - started < 2.0
+    assert time.perf_counter() - started < 5.0  # was 110 s and 5.5 GB; generous for loaded CI
     assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before < 100_000  # KiB
     assert str(bomb) in line and "aliases" in line
 
@@ -190,5 +190,5 @@ def test_alias_bomb_in_the_config_file_is_refused() -> None:
     config.write_bytes((HOSTILE / "alias-bomb-configmap.yaml").read_bytes())
     started = time.perf_counter()
     line = _one_error_line(["auth", "list"])
-    assert time.perf_counter() - started < 2.0
+    assert time.perf_counter() - started < 5.0  # was 110 s and 5.5 GB; generous for loaded CI
     assert str(config) in line and "aliases" in line
