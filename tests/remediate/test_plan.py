@@ -52,6 +52,7 @@ def test_demo_plan_picks_one_typed_fix_per_broken_object() -> None:
         "Deployment/shop/recommender": "raise-memory-limit",
         "Service/shop/frontend": "fix-service-selector",
         "Pod/shop/image-resizer-jhc9mmrjc6-rhbtr": "delete-failed-pods",
+        "CronJob/data/nightly-report": "resume-cronjob",
     }
     rec = proposals["Deployment/shop/recommender"]
     assert [c.to_json() for c in rec.changes] == [
