@@ -322,7 +322,9 @@ _HOSTLIKE = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9
 
 def _add_env_value(value: Any, add: _Add) -> None:
     """An env value names a database, a URL, a tenant...: mask it whole, and the hosts inside it."""
-    if type(value) is not str or len(value) < 3 or len(value) > 512 or value.lower() in _COMMON_VALUES:
+    if type(value) is not str or not 4 <= len(value) <= 512 or value.lower() in _COMMON_VALUES:
+        return
+    if not any(c.isalpha() for c in value):  # numbers and versions name no one, and occur in messages
         return
     add(value, "env")
     for m in _HOSTLIKE.finditer(value):
