@@ -160,8 +160,8 @@ def service(name: str, selector: dict[str, str], port: int = 8080) -> dict[str, 
 
 
 def _untaint_nodes(cluster: Any) -> None:
-    """Drop the `not-ready` taint admission puts on new nodes: the harness runs no
-    node-lifecycle controller to lift it once kwok reports the nodes Ready."""
+    """Lift the `not-ready` taint admission puts on new nodes now, instead of waiting for
+    the node-lifecycle controller's next sync after kwok reports them Ready."""
     admin = Kube(cluster.api_client(), "admin")
     for node in (admin.request("GET", "/api/v1/nodes") or {}).get("items") or []:
         taints = (node.get("spec") or {}).get("taints") or []
