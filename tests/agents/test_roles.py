@@ -109,3 +109,16 @@ def test_helm_chart_renders_exactly_the_python_roles() -> None:
     expected = manifests("kubesage", actions, ["shop", "payments"], coordinator="kubesage")
     assert {_key(o): _norm(o) for o in objs} == {_key(o): _norm(o) for o in expected}
     assert violations(rules_of(objs)) == []
+
+
+def test_every_role_the_chart_ships_passes_the_static_check() -> None:
+    """The whole chart (operator, RAG server, agents), default values plus agents enabled."""
+    helm = _helm()
+    args = [str(helm), "template", "ks", str(ROOT / "deploy" / "helm" / "kubesage"), "-n", "kubesage"]
+    args += ["--set", "agents.enabled=true", "--set", f"remediation.actions={{{','.join(all_actions())}}}"]
+    args += ["--set", "remediation.namespaces={shop}"]
+    proc = subprocess.run(args, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    roles = [d for d in yaml.safe_load_all(proc.stdout) if d and d["kind"] in ("Role", "ClusterRole")]
+    assert len(roles) >= 8
+    assert violations(rules_of(roles)) == []
