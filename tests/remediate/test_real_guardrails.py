@@ -14,10 +14,11 @@ from tests.remediate.clusterdiff import changed, dump
 from tests.remediate.conftest import Env, deployment, service
 from tests.remediate.injection import INJECTIONS, obedient_answer, responder
 
+from kubesage.agents.client import KubeError
 from kubesage.config import Config
 from kubesage.llm.registry import create, resolve
 from kubesage.remediate import render
-from kubesage.remediate.model import Finding, Proposal, Target
+from kubesage.remediate.model import Change, Finding, Proposal, Target
 from kubesage.remediate.pipeline import plan
 
 pytestmark = pytest.mark.real
@@ -167,8 +168,6 @@ def test_cross_namespace_and_out_of_policy_proposals_are_refused_with_the_reason
             {"replicas": 1},
             finding=Finding("Pod", f"{other}/web-x", ["CrashLoopBackOff"]),
         )
-        from kubesage.remediate.model import Change
-
         cross.changes = [Change("spec.replicas", 0, 1)]
         policy = env.policy(actions=["fix-service-selector"], scale={"min": 1, "max": 3})
         from kubesage.remediate.propose import gate
@@ -280,3 +279,32 @@ def test_approval_by_annotation_on_the_record(env: Env) -> None:
     }
     cj = env.get("CronJob", "r")
     assert cj is not None and cj["spec"]["suspend"] is False
+
+
+def test_the_server_enforces_the_resource_version_precondition_of_every_write(env: Env) -> None:
+    """Server-side apply, JSON patch and the scale subresource all refuse a stale resourceVersion."""
+    from kubesage.remediate.actions.base import get_action
+    from kubesage.remediate.pipeline import write
+
+    p = _oom(env)
+    action = get_action(p.action)
+    assert action is not None
+    stale = env.get("Deployment", "worker")
+    assert stale is not None
+    env.admin.merge_patch(
+        f"/apis/apps/v1/namespaces/{env.namespace}/deployments/worker", {"metadata": {"labels": {"touched": "yes"}}}
+    )
+    fixer = env.coordinator.kube("patch")
+    for dry_run in (True, False):
+        with pytest.raises(KubeError) as err:
+            write(fixer, p, action, stale, dry_run=dry_run)
+        assert err.value.conflict, err.value
+    scale = Proposal("scale", p.target, changes=[Change("spec.replicas", 1, 2)])
+    scale_action = get_action("scale")
+    assert scale_action is not None
+    with pytest.raises(KubeError) as err:
+        write(env.coordinator.kube("scale"), scale, scale_action, stale, dry_run=False)
+    assert err.value.conflict, err.value
+    dep = env.get("Deployment", "worker")
+    assert dep is not None and dep["spec"]["replicas"] == 1
+    assert dep["spec"]["template"]["spec"]["containers"][0]["resources"]["limits"]["memory"] == "128Mi"
