@@ -69,3 +69,20 @@ def test_bad_input_is_one_line_and_non_zero(tmp_path: Path) -> None:
 def test_writes_need_a_cluster_and_say_so(tmp_path: Path) -> None:
     proc = kubesage("remediate", "apply", "--kubeconfig", str(tmp_path / "nope"))
     assert proc.returncode != 0 and "no such file" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_plan_with_an_llm_lists_its_typed_choices_and_refusals(tmp_path: Path) -> None:
+    from tests.llm.wire import serve
+    from tests.remediate.injection import obedient_answer, responder
+
+    answer = obedient_answer("shop", ["frontend"], "checkout")
+    with serve(responder(answer)) as srv:
+        cfg = tmp_path / "config.yaml"
+        cfg.write_text(f"ai:\n  providers:\n    - name: localai\n      baseurl: {srv.url}/v1\n      model: m\n")
+        proc = kubesage("--config", str(cfg), "remediate", "plan", "--snapshot", str(DEMO), "--llm", "localai", "-o", "json")
+    assert proc.returncode == 0, proc.stderr
+    docs = json.loads(proc.stdout)["proposals"]
+    llm = [d for d in docs if d["source"] == "llm:localai"]
+    assert len(llm) == len(answer["proposals"])
+    assert not any(d["decision"]["allowed"] for d in llm)
+    assert any(d["decision"]["allowed"] for d in docs if d["source"] == "rule")
