@@ -79,7 +79,9 @@ def test_plan_with_an_llm_lists_its_typed_choices_and_refusals(tmp_path: Path) -
     with serve(responder(answer)) as srv:
         cfg = tmp_path / "config.yaml"
         cfg.write_text(f"ai:\n  providers:\n    - name: localai\n      baseurl: {srv.url}/v1\n      model: m\n")
-        proc = kubesage("--config", str(cfg), "remediate", "plan", "--snapshot", str(DEMO), "--llm", "localai", "-o", "json")
+        proc = kubesage(
+            "--config", str(cfg), "remediate", "plan", "--snapshot", str(DEMO), "--llm", "localai", "-o", "json"
+        )
     assert proc.returncode == 0, proc.stderr
     docs = json.loads(proc.stdout)["proposals"]
     llm = [d for d in docs if d["source"] == "llm:localai"]
