@@ -89,11 +89,11 @@ def test_reason_patterns_have_no_unbounded_repetition() -> None:
     ],
 )
 def test_reason_detection_is_linear(text: str) -> None:
-    """About 40 KB each; quadratic patterns took minutes on these."""
+    """About 40 KB each; quadratic patterns took minutes on these (linear: 0.1-0.4 s on a quiet machine)."""
     _, seconds = _timed(lambda: detect_reasons(text))
-    assert seconds < BUDGET_S, seconds
+    assert seconds < 3 * BUDGET_S, seconds
     _, seconds = _timed(lambda: tokenize(text))
-    assert seconds < BUDGET_S, seconds
+    assert seconds < 3 * BUDGET_S, seconds
 
 
 @pytest.mark.parametrize(

@@ -158,7 +158,8 @@ GLOSSARY: tuple[Entry, ...] = (
     ("deny", ("deny", "denied", "default deny", "block", "blocked", "blocks", "blocking"),
      ("拒絕", "封鎖", "擋住", "阻擋", "擋掉", "擋")),
     ("webhook", ("webhook", "webhooks", "admission", "admission controller"), ("准入", "准入控制", "webhook")),
-    ("dns", ("dns", "resolve", "resolution", "lookup", "look up", "nslookup", "coredns", "kube-dns", "hostname",
+    ("dns", ("dns", "name resolution", "dns resolution", "resolve names", "lookup", "look up", "nslookup", "coredns",
+             "kube-dns", "hostname",
              "name resolution", "by name"),
      ("名稱解析", "域名", "網域名稱", "解析", "名稱查詢", "解析不到", "解析不出來", "dns", "網域")),
     ("forbidden", ("forbidden", "rbac", "rbac permission", "not allowed", "unauthorized", "role",
@@ -193,7 +194,7 @@ GLOSSARY: tuple[Entry, ...] = (
 # them ("my laptop runs out of memory") is weak evidence of an in-scope question, however many
 # generic words (memory, full, restart, slow) it shares with a runbook.
 ANCHORS = frozenset({
-    "image", "registry", "crash", "kubelet", "scheduling", "taint", "affinity", "volume", "provision",
+    "image", "registry", "kubelet", "scheduling", "taint", "affinity", "volume", "provision",
     "storageclass", "mount", "attach", "probe", "service", "endpoint", "ingress", "ingressclass", "secret",
     "configmap", "quota", "limitrange", "serviceaccount", "replicaset", "controller", "job", "cronjob",
     "daemonset", "autoscaler", "deployment", "rollout", "pdb", "drain", "networkpolicy", "webhook", "dns",

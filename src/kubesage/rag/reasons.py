@@ -347,10 +347,19 @@ _CONCEPT_RULES: tuple[tuple[str, tuple[frozenset[str], ...]], ...] = tuple(
     )
 )  # fmt: skip
 
+# Everyday phrases that also name a reason: they rank its runbooks, but alone they do not show
+# that a question is about Kubernetes ("my laptop runs out of memory").
+GENERIC_PATTERNS = frozenset({r"out of memory", r"\boom\b", r"\bforbidden\b", r"\bevicted\b", r"\bunhealthy\b",
+                              r"(can ?not|can't|cannot|unable to|failed to|couldn't) resolve"})  # fmt: skip
 _COMPILED: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
     (reason, re.compile("|".join(f"(?:{p})" for p in (re.escape(reason.lower()), *pats)), re.IGNORECASE))
     for reason, pats in _PATTERNS.items()
 )
+_SPECIFIC: dict[str, re.Pattern[str]] = {
+    reason: re.compile("|".join(f"(?:{p})" for p in (re.escape(reason.lower()), *pats) if p not in GENERIC_PATTERNS),
+                       re.IGNORECASE)
+    for reason, pats in _PATTERNS.items()
+}  # fmt: skip
 _CANON = {r.lower(): r for r in VOCABULARY}
 
 
@@ -362,14 +371,20 @@ def canonical(reason: str) -> str | None:
 def detect_reasons(text: str) -> list[str]:
     """Vocabulary reasons found in `text`: those its failure texts name, in order of first
     appearance, then those its concepts imply (more specific combinations first)."""
+    named = named_reasons(text)
+    return named + [r for r in concept_reasons(text) if r not in named]
+
+
+def named_reasons(text: str, *, specific: bool = False) -> list[str]:
+    """Reasons the failure texts (or reason names) in `text` name, in order of first appearance;
+    with `specific`, only by Kubernetes wording (not GENERIC_PATTERNS)."""
     found: list[tuple[int, str]] = []
     for reason, pattern in _COMPILED:
-        match = pattern.search(text)
+        match = (_SPECIFIC[reason] if specific else pattern).search(text)
         if match:
             found.append((match.start(), reason))
     found.sort()
-    named = [reason for _, reason in found]
-    return named + [r for r in concept_reasons(text) if r not in named]
+    return [reason for _, reason in found]
 
 
 def concept_reasons(text: str) -> list[str]:

@@ -27,11 +27,11 @@ from typing import Any
 from kubesage.rag.concepts import QueryTerms, glossary, quoted_names, strip_masks
 from kubesage.rag.glossary import ANCHORS
 from kubesage.rag.index import KBIndex, index_text
-from kubesage.rag.reasons import detect_reasons
+from kubesage.rag.reasons import concept_reasons, named_reasons
 from kubesage.rag.store import KnowledgeBase
 from kubesage.rag.tokenize import has_cjk, tokenize
 
-DEFAULT_THRESHOLD = 0.38
+DEFAULT_THRESHOLD = 0.50
 REASON_BOOST = 0.6
 REASON_FLOOR = 0.75
 SINGLE_TERM_FACTOR = 0.5
@@ -45,6 +45,9 @@ QTF_DAMPING = 0.5
 CONCEPT_BOOST = 0.8
 LEFTOVER = 0.5
 NO_ANCHOR = 0.5
+IMPLIED_FLOOR = 0.5
+"""Reasons that only the question's concepts imply lift confidence to IMPLIED_FLOOR x share +
+(1 - IMPLIED_FLOOR) x coverage: weaker than a quoted failure text (REASON_FLOOR)."""
 UNKNOWN_SHORT = 3
 MAX_QUERY_CHARS = 10_000
 """Only the start of a longer query is searched: k8sgpt sends one object's failures (well under this),
@@ -146,7 +149,8 @@ class Retriever:
     def _search(self, index: KBIndex, meta: _IndexMeta, query: str, k: int) -> Retrieval:
         import numpy as np
 
-        reasons = tuple(detect_reasons(query)) if self.use_reasons else ()
+        named = tuple(named_reasons(query)) if self.use_reasons else ()
+        reasons = (*named, *(r for r in concept_reasons(query) if r not in named)) if self.use_reasons else ()
         if not index.num_docs or not query.strip():
             return Retrieval(query, reasons, (), self.threshold)
         terms = glossary().analyze(query)
@@ -156,15 +160,23 @@ class Retriever:
         scores = scores + PHRASE_WEIGHT * _phrase_scores(index, meta, tokens, scores)
         scores = scores + _bm25(index, _expansion(terms, tokens))
         top = float(scores.max()) if len(scores) else 0.0
-        match_frac = np.zeros(index.num_docs, dtype="float32")  # share of the query's reasons (confidence)
+        match_frac = np.zeros(index.num_docs, dtype="float32")  # share of the named reasons (confidence)
+        implied_frac = np.zeros(index.num_docs, dtype="float32")  # share of the concept-implied ones
         rank_frac = np.zeros(index.num_docs, dtype="float32")  # the same, weighted by specificity (ranking)
         # A reason few runbooks carry (DNSResolutionFailure) says more than a common one (CrashLoopBackOff).
         specificity = {r: meta.reason_weight.get(r, 0.0) for r in reasons}
         total = sum(specificity.values())
+        named_weight = sum(specificity[r] for r in named)
         for reason in reasons:
             rows = meta.by_reason.get(reason)
             if rows is not None:
-                match_frac[rows] += 1.0 / len(reasons)
+                if reason in named:  # a quoted failure text vouches for relevance more than concepts do
+                    # by count or by specificity, whichever is larger: one DNS failure among
+                    # several generic crash findings still vouches for the DNS runbook
+                    share = max(1.0 / len(named), specificity[reason] / named_weight if named_weight else 0.0)
+                    match_frac[rows] += share
+                else:
+                    implied_frac[rows] += 1.0 / (len(reasons) - len(named))
                 rank_frac[rows] += specificity[reason] / total
         if reasons:
             scores = scores + rank_frac * (REASON_BOOST * max(top, 1.0))
@@ -178,7 +190,8 @@ class Retriever:
         if self._use_dense(index):
             order = self._fuse(index, query, scores, order)
         weights = _query_weights(index, list(terms.words), quoted_names(query))
-        anchored = any(c in ANCHORS for c in terms.concepts)
+        # Kubernetes context: a Kubernetes concept, or a failure text that names a reason.
+        anchored = any(c in ANCHORS for c in terms.concepts) or bool(named and named_reasons(query, specific=True))
         hits: list[Hit] = []
         seen: set[str] = set()
         for row in order:
@@ -195,6 +208,8 @@ class Retriever:
                 confidence *= NO_ANCHOR
             elif match_frac[row] > 0:
                 confidence = max(coverage, REASON_FLOOR * float(match_frac[row]) + 0.25 * coverage)
+            elif implied_frac[row] > 0:
+                confidence = max(coverage, IMPLIED_FLOOR * float(implied_frac[row]) + (1 - IMPLIED_FLOOR) * coverage)
             hits.append(Hit(chunk.doc_id, chunk.title, chunk.section, chunk.source, chunk.text, chunk.reasons,
                             chunk.lang, float(scores[row]), min(confidence, 1.0), int(row)))  # fmt: skip
             if len(hits) >= k:
