@@ -225,6 +225,7 @@ def investigate(question: str, toolbox: Toolbox, language: str = "") -> Answer:
     spaces = set(m.namespaces) | {t.namespace for t in m.targets if t.namespace}
     cluster_scoped = any(not t.namespace for t in m.targets)
     namespace = spaces.pop() if len(spaces) == 1 and not cluster_scoped else ""
+    namespace = namespace or toolbox.workspace.source.namespace  # `ask -n NAMESPACE`
     args: dict[str, Any] = {"namespace": namespace, "max_results": 500}
     extra = _optional_analyzers(m.kinds | {t.kind for t in m.targets})
     if extra:  # e.g. an HPA or a NetworkPolicy: its analyzer is not in the default set
