@@ -36,7 +36,10 @@ class LeaderElector:
         self.identity = identity or default_identity()
         self.lease_duration, self.renew_deadline, self.retry_period = lease_duration, renew_deadline, retry_period
         self._leading = threading.Event()
+        self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
+        # The library logs every renewal at INFO.
+        logging.getLogger("leaderelection").setLevel(logging.WARNING)
 
     @property
     def is_leader(self) -> bool:
@@ -60,6 +63,7 @@ class LeaderElector:
         while True:
             lock = LeaseLock(self.name, self.namespace, self.identity)
             lock.api_instance = client.CoordinationV1Api(self.api_client)
+            lock = _Stoppable(lock, self._stopping)
             config = electionconfig.Config(
                 lock,
                 lease_duration=self.lease_duration,
@@ -73,7 +77,26 @@ class LeaderElector:
             except Exception as err:  # an API hiccup: stand down, then try again
                 log.warning("leader election: %s", err)
                 self._stopped()
-            threading.Event().wait(self.retry_period)
+            if self._stopping.wait(self.retry_period):
+                return
+
+    def stop(self) -> None:
+        """Stop renewing and hand the lease over at once (as client-go's ReleaseOnCancel)."""
+        self._stopping.set()
+        was_leader = self._leading.is_set()
+        self._leading.clear()
+        if not was_leader:
+            return
+        from kubernetes import client
+
+        api = client.CoordinationV1Api(self.api_client)
+        try:
+            lease = api.read_namespaced_lease(self.name, self.namespace)
+            if lease.spec is not None and lease.spec.holder_identity == self.identity:
+                patch = {"spec": {"holderIdentity": None, "leaseDurationSeconds": 1}}
+                api.patch_namespaced_lease(self.name, self.namespace, patch)
+        except Exception as err:  # the lease then expires by itself
+            log.info("leader election: release of %s/%s failed: %s", self.namespace, self.name, err)
 
     def _started(self) -> None:
         log.info("leader election: %s holds lease %s/%s", self.identity, self.namespace, self.name)
@@ -83,3 +106,20 @@ class LeaderElector:
         if self._leading.is_set():
             log.warning("leader election: %s lost lease %s/%s", self.identity, self.namespace, self.name)
         self._leading.clear()
+
+
+class _Stoppable:
+    """A resource lock that refuses to create or renew once the operator is stopping."""
+
+    def __init__(self, lock: Any, stopping: threading.Event) -> None:
+        self._lock, self._stopping = lock, stopping
+        self.name, self.namespace, self.identity = lock.name, lock.namespace, lock.identity
+
+    def get(self, name: str, namespace: str) -> Any:
+        return self._lock.get(name, namespace)
+
+    def create(self, name: str, namespace: str, election_record: Any) -> Any:
+        return False if self._stopping.is_set() else self._lock.create(name, namespace, election_record)
+
+    def update(self, name: str, namespace: str, updated_record: Any) -> Any:
+        return False if self._stopping.is_set() else self._lock.update(name, namespace, updated_record)

@@ -114,6 +114,8 @@ class Runtime:
         self.started = True
 
     def stop(self) -> None:
+        if self.elector is not None:
+            self.elector.stop()
         for server in self._servers:
             server.shutdown()
             server.server_close()
