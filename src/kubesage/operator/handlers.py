@@ -65,6 +65,8 @@ def run(options: OperatorOptions) -> None:
     """Run the operator until SIGINT/SIGTERM."""
     fmt = kopf.LogFormat.JSON if options.log_format == "json" else kopf.LogFormat.PLAIN
     kopf.configure(verbose=options.verbose, log_format=fmt)
+    # httpx logs each request with its URL at INFO; sink URLs are credentials.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     runtime = Runtime(options)
     runtime.start()
     log.info(

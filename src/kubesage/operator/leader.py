@@ -93,10 +93,12 @@ class LeaderElector:
         try:
             lease = api.read_namespaced_lease(self.name, self.namespace)
             if lease.spec is not None and lease.spec.holder_identity == self.identity:
-                patch = {"spec": {"holderIdentity": None, "leaseDurationSeconds": 1}}
-                api.patch_namespaced_lease(self.name, self.namespace, patch)
+                lease.spec.holder_identity = None
+                lease.spec.lease_duration_seconds = 1
+                api.replace_namespaced_lease(self.name, self.namespace, lease)  # update: the Role has no patch
         except Exception as err:  # the lease then expires by itself
-            log.info("leader election: release of %s/%s failed: %s", self.namespace, self.name, err)
+            reason = f"{getattr(err, 'status', '')} {getattr(err, 'reason', '')}".strip() or str(err)
+            log.info("leader election: release of %s/%s failed: %s", self.namespace, self.name, reason)
 
     def _started(self) -> None:
         log.info("leader election: %s holds lease %s/%s", self.identity, self.namespace, self.name)
