@@ -160,21 +160,19 @@ class Retriever:
         scores = scores + PHRASE_WEIGHT * _phrase_scores(index, meta, tokens, scores)
         scores = scores + _bm25(index, _expansion(terms, tokens))
         top = float(scores.max()) if len(scores) else 0.0
-        match_frac = np.zeros(index.num_docs, dtype="float32")  # share of the named reasons (confidence)
+        match_frac = np.zeros(index.num_docs, dtype="float32")  # carries a named reason (confidence)
         implied_frac = np.zeros(index.num_docs, dtype="float32")  # share of the concept-implied ones
         rank_frac = np.zeros(index.num_docs, dtype="float32")  # the same, weighted by specificity (ranking)
         # A reason few runbooks carry (DNSResolutionFailure) says more than a common one (CrashLoopBackOff).
         specificity = {r: meta.reason_weight.get(r, 0.0) for r in reasons}
         total = sum(specificity.values())
-        named_weight = sum(specificity[r] for r in named)
         for reason in reasons:
             rows = meta.by_reason.get(reason)
             if rows is not None:
-                if reason in named:  # a quoted failure text vouches for relevance more than concepts do
-                    # by count or by specificity, whichever is larger: one DNS failure among
-                    # several generic crash findings still vouches for the DNS runbook
-                    share = max(1.0 / len(named), specificity[reason] / named_weight if named_weight else 0.0)
-                    match_frac[rows] += share
+                if reason in named:
+                    # A quoted failure text vouches for every runbook that carries its reason, however
+                    # many other failures the same message lists (k8sgpt sends all of a Pod's).
+                    match_frac[rows] = 1.0
                 else:
                     implied_frac[rows] += 1.0 / (len(reasons) - len(named))
                 rank_frac[rows] += specificity[reason] / total
