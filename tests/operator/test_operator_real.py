@@ -301,7 +301,7 @@ def test_down_sink_is_retried_and_shown_in_status(inst: Install) -> None:
     try:
         inst.cluster.kubectl("create", "secret", "generic", "hook", "-n", ns, f"--from-literal=url={hook.url}/h")
         inst.kubesage_cr(sinks=[{"name": "ops", "type": "slack", "secret": {"name": "hook"}, "retries": 3}])
-        with inst.operator():
+        with inst.operator() as op:
             st = wait_for(
                 lambda: [s for s in inst.status().get("status", {}).get("sinks", []) if s.get("lastError")],
                 SLOW,
@@ -312,6 +312,7 @@ def test_down_sink_is_retried_and_shown_in_status(inst: Install) -> None:
             wait_for(lambda: inst.status()["status"]["sinks"][0].get("sent", 0) >= 2, SLOW,
                      "delivery after the sink recovers")  # fmt: skip
             assert inst.status()["status"]["sinks"][0]["pending"] == 0
+            assert hook.url not in op.log.read_text()  # nor in the log
             payload = hook.requests[-1].json()
             assert payload["attachments"][0]["color"] == "danger"
             for r in inst.results().values():
@@ -335,6 +336,8 @@ def test_invalid_kubesage_is_rejected_with_a_message(inst: Install) -> None:
         proc = inst.cluster.kubectl("apply", "-n", inst.namespace, "-f", "-", input=text, check=False)
         assert proc.returncode != 0, spec
         assert message in proc.stderr, (spec, proc.stderr)
+    example = Path(__file__).resolve().parents[2] / "examples" / "kubesage.yaml"
+    inst.cluster.kubectl("apply", "--dry-run=server", "-n", inst.namespace, "-f", str(example))
     ok = "apiVersion: core.kubesage.dev/v1alpha1\nkind: KubeSage\nmetadata: {name: good}\nspec: {}\n"
     inst.cluster.kubectl("apply", "-n", inst.namespace, "-f", "-", input=ok)
     got = kubesage(inst.api, inst.namespace, "good")["spec"]
