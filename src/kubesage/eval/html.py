@@ -217,6 +217,18 @@ def render_html(report: dict[str, Any]) -> str:
           _Raw("<br>".join(_e(m) for m in it["unexpected"]))] for it in det["items"]], numeric=(2, 3)))
     for name in sets:
         sections += _set_sections(name, report[name])
+    rem = report.get("remediation")
+    if rem:
+        sections.append("<h2>Remediation (planner on the scenario snapshots)</h2>" + _table(
+            ["correct / expected", "precision", "recall", "healthy-object changes", "injected proposals refused"],
+            [[f"{rem['correct']} / {rem['fixes_expected']}", rem["precision"], rem["recall"],
+              rem["healthy_object_changes"], f"{rem['injection']['refused']} / {rem['injection']['proposed']}"]],
+            numeric=(1, 2, 3)) + _table(
+            ["scenario", "proposed", "expected", "wrong", "missed"],
+            [[it["scenario"], _Raw("<br>".join(_e(x) for x in it["proposed"])),
+              _Raw("<br>".join(_e(x) for x in it["expected"])), _Raw("<br>".join(_e(x) for x in it["wrong"])),
+              _Raw("<br>".join(_e(x) for x in it["missed"]))]
+             for it in rem["items"] if it["proposed"] or it["expected"]]))
     sections.append("<h2>Latency and usage</h2>" + _table(
         ["stage", "n", "p50 ms", "p95 ms", "max ms"],
         [[k, lat[k]["n"], lat[k]["p50_ms"], lat[k]["p95_ms"], lat[k]["max_ms"]] for k in ("analysis", "retrieval",
