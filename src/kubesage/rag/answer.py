@@ -37,6 +37,7 @@ CHINESE_NAMES = {"traditional chinese", "chinese", "zh", "zh-tw", "zh_tw", "zh-h
 DOC_BUDGET = 2500
 MAX_STEPS = 4
 MIN_BUDGET = 80
+_BRIEF_STEP = 90
 """Below this an answer cannot say anything useful; a smaller budget is raised to it."""
 _BUDGET_EN = "no more than "
 _BUDGET_ZH = "不超過"
@@ -203,7 +204,7 @@ def compose_brief(
         item = f"{' ' if solution else ''}{i}. {step}"
         if len(solution) + len(item) <= room:
             solution += item
-        elif not solution and room > 20:
+        elif not solution and room > 20:  # not even the first step fits: clip it
             solution = _clip(item, room)
             break
         else:
@@ -219,7 +220,15 @@ def _brief_step(step: str) -> str:
     for i, ch in enumerate(flat):
         depth += (ch in "([{（") - (ch in ")]}）")
         if depth <= 0 and (ch in "。；;" or (ch in ".:" and (i + 1 == len(flat) or flat[i + 1] == " "))):
-            return flat[:i].strip()
+            flat = flat[:i].strip()
+            break
+    if len(flat) > _BRIEF_STEP:  # still long: up to its first aside or details (" (", ": ", "：", "，")
+        depth = 0
+        for i, ch in enumerate(flat):
+            if i >= 10 and depth == 0 and (flat.startswith((" (", ": "), i) or ch in "：，"):
+                flat = flat[:i]
+                break
+            depth += (ch in "([{（") - (ch in ")]}）")
     return _clip(flat, 120)
 
 
