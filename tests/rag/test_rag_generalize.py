@@ -149,3 +149,13 @@ def test_refusal_unchanged_under_a_budget(starter_kb: KnowledgeBase, language: s
         CompletionRequest(prompt=prompt, language=language, message=message)
     )
     assert answer.refused and answer.text == refusal
+
+
+def test_brief_steps_keep_to_the_first_clause() -> None:
+    from kubesage.rag.answer import _brief_step
+
+    long_step = ("Correct the probe (sets `httpGet: {path: /ready, port: 8080}` under `readinessProbe`, "
+                 "and raise `failureThreshold` while the app warms its caches on start).")  # fmt: skip
+    assert _brief_step(long_step) == "Correct the probe"
+    assert _brief_step("Push the tag. Then roll out again.") == "Push the tag"
+    assert _brief_step("讓選擇器與 Pod 標籤一致。再確認 endpoints。") == "讓選擇器與 Pod 標籤一致"
