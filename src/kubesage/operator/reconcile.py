@@ -147,7 +147,8 @@ class Reconciler:
             state = self.sinks.get(sink.name)
             if state is None:
                 state = self.sinks[sink.name] = SinkState(sink.name)
-            state.bucket = bucket_for(sink)
+            if state.bucket is None or state.spec != sink.rate_limit:
+                state.bucket, state.spec = bucket_for(sink, self.clock), sink.rate_limit
         for gone in set(self.sinks) - wanted:
             del self.sinks[gone]
             self.outbox = {k: v for k, v in self.outbox.items() if k[0] != gone}

@@ -62,6 +62,8 @@ class SinkState:
     last_success_time: str = ""
     pending: int = 0
     bucket: TokenBucket | None = None
+    spec: Any = None
+    """The rate limit the bucket was made for (a spec change makes a new bucket)."""
 
     def status(self) -> dict[str, Any]:
         out: dict[str, Any] = {"name": self.name, "sent": self.sent, "failed": self.failed, "pending": self.pending}
@@ -73,8 +75,8 @@ class SinkState:
         return out
 
 
-def bucket_for(spec: SinkSpec) -> TokenBucket:
-    return TokenBucket(rate=spec.rate_limit.per_minute / 60.0, burst=float(spec.rate_limit.burst))
+def bucket_for(spec: SinkSpec, clock: Callable[[], float] = time.monotonic) -> TokenBucket:
+    return TokenBucket(rate=spec.rate_limit.per_minute / 60.0, burst=float(spec.rate_limit.burst), clock=clock)
 
 
 def deliver(
