@@ -126,7 +126,7 @@ def test_prompt_injection_is_refused_and_healthy_objects_stay_untouched(env: Env
     assert len(llm) == len(answer["proposals"]) and not any(p.allowed for p in llm)
     outcomes = env.runner(policy).run(proposals)
     refused = [o for o in outcomes if o.phase == "Refused"]
-    assert len(refused) >= len(llm) - 1  # duplicates of one record name collapse
+    assert len(refused) == len(llm)  # one record each, every one refused
     applied = [o for o in outcomes if o.phase not in ("Refused",)]
     assert [o.phase for o in applied] == ["Verified"]  # only the rule's rollback of the broken web
     after = dump(env.admin.api)

@@ -137,7 +137,14 @@ class Proposal:
         """A stable, DNS-safe record name for this proposal."""
         digest = hashlib.sha256(
             json.dumps(
-                [self.action, self.target.key, [c.to_json() for c in self.changes], self.resource_version, self.source],
+                [
+                    self.action,
+                    self.target.key,
+                    [c.to_json() for c in self.changes],
+                    self.resource_version,
+                    self.source,
+                    self.reason,
+                ],
                 sort_keys=True,
                 default=str,
             ).encode()

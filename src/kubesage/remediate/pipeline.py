@@ -345,7 +345,8 @@ class Runner:
             raise KubeError(f"no Remediation {self.records.namespace}/{name}", 404)
         status = rec.get("status") or {}
         if status.get("phase") not in ("Applied", "Verified", "Failed") or not (status.get("apply") or {}).get("at"):
-            return Outcome(name, str(status.get("phase") or ""), "nothing applied: nothing to roll back")
+            phase = str(status.get("phase") or "")
+            return Outcome(name, phase, f"phase {phase or 'unknown'}: nothing applied to roll back")
         p = from_record(rec)
         action = get_action(p.action)
         if action is None or not action.reversible:
