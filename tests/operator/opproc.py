@@ -67,10 +67,12 @@ class OperatorProcess:
         lease_namespace: str = "",
         lease_name: str = "kubesage-operator",
         name: str = "op",
+        extra_args: tuple[str, ...] = (),
     ) -> None:
         self.kubeconfig, self.namespaces, self.workdir = kubeconfig, namespaces, workdir
         self.leader_elect, self.lease_namespace, self.name = leader_elect, lease_namespace, name
         self.lease_name = lease_name
+        self.extra_args = extra_args
         self.metrics_port, self.health_port = free_port(), free_port()
         self.log = workdir / f"{name}.log"
         self.proc: subprocess.Popen[bytes] | None = None
@@ -93,6 +95,7 @@ class OperatorProcess:
         if self.leader_elect:
             args += ["--leader-elect", "--leader-election-namespace", self.lease_namespace]
             args += ["--leader-election-id", self.lease_name]
+        args += list(self.extra_args)
         env = {
             **os.environ,
             "HOME": str(self.workdir),

@@ -301,7 +301,7 @@ def test_down_sink_is_retried_and_shown_in_status(inst: Install) -> None:
     try:
         inst.cluster.kubectl("create", "secret", "generic", "hook", "-n", ns, f"--from-literal=url={hook.url}/h")
         inst.kubesage_cr(sinks=[{"name": "ops", "type": "slack", "secret": {"name": "hook"}, "retries": 3}])
-        with inst.operator() as op:
+        with inst.operator(extra_args=("--log-format", "json")) as op:
             st = wait_for(
                 lambda: [s for s in inst.status().get("status", {}).get("sinks", []) if s.get("lastError")],
                 SLOW,
@@ -312,7 +312,9 @@ def test_down_sink_is_retried_and_shown_in_status(inst: Install) -> None:
             wait_for(lambda: inst.status()["status"]["sinks"][0].get("sent", 0) >= 2, SLOW,
                      "delivery after the sink recovers")  # fmt: skip
             assert inst.status()["status"]["sinks"][0]["pending"] == 0
-            assert hook.url not in op.log.read_text()  # nor in the log
+            log_lines = op.log.read_text().splitlines()
+            assert hook.url not in "\n".join(log_lines)  # nor in the log
+            assert log_lines and all(json.loads(line)["message"] for line in log_lines)  # --log-format json
             payload = hook.requests[-1].json()
             assert payload["attachments"][0]["color"] == "danger"
             for r in inst.results().values():

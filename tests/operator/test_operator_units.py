@@ -204,3 +204,22 @@ def test_metrics_use_k8sgpt_operator_names() -> None:
     assert calls.labels == {"backend": "openai", "deployment": "", "namespace": "ops", "k8sgpt": "sage"}
     assert calls.value == 3
     assert families["k8sgpt_number_of_failed_backend_ai_calls"].samples[0].labels["k8sgpt"] == 'we"ird'
+
+
+def test_each_kubesage_keeps_its_own_result_series() -> None:
+    from kubesage.operator.metrics import OperatorMetrics
+    from kubesage.operator.reconcile import Reconciler
+
+    metrics = OperatorMetrics()
+
+    def rec(name: str) -> Reconciler:
+        return Reconciler("ops", name, api_client=None, metrics=metrics, read_secret=lambda *a: "")
+
+    a, b = rec("a"), rec("b")
+    a._update_result_metrics([Result("Pod", "shop/web", [Failure("x")]), Result("Pod", "shop/api", [Failure("y")])])
+    b._update_result_metrics([Result("Service", "pay/db", [Failure("z")])])
+    a._update_result_metrics([Result("Pod", "shop/web", [Failure("x")])])  # api fixed
+    text = metrics.render()[0].decode()
+    assert 'k8sgpt_number_of_results{k8sgpt="a",object_namespace="shop"} 1.0' in text
+    assert 'k8sgpt_number_of_results{k8sgpt="b",object_namespace="pay"} 1.0' in text
+    assert 'name="shop/api"' not in text and 'name="pay/db"' in text and 'name="shop/web"' in text

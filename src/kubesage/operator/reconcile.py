@@ -119,6 +119,8 @@ class Reconciler:
         self.backend_error = ""
         self._backend: tuple[tuple[Any, ...], Backend] | None = None
         self._group_of: dict[str, str] = {}
+        self._series_by_type: set[tuple[str, ...]] = set()
+        self._series_ns: set[str] = set()
         self.remediation: Any = None
         """kubesage.remediate.auto.AutoRemediation, once spec.remediation is enabled."""
 
@@ -166,6 +168,7 @@ class Reconciler:
         return bool(
             self.outbox
             or (report is not None and report.deferred)
+            or (self.remediation is not None and self.remediation.pending())
             or (self.needs_details and self.spec.ai.enabled and self.breaker.allow())
         )
 
@@ -278,7 +281,9 @@ class Reconciler:
         if self.remediation is None:
             self.remediation = AutoRemediation(self.api_client, self.namespace)
         phases, errors = self.remediation.step(self.spec.remediation, snap, [r for r, _ in desired.values()])
-        found = {n: phases[(r.kind, r.name)] for n, (r, _) in desired.items() if (r.kind, r.name) in phases}
+        # Every Result we know (current ones and those just marked historical), by the finding it holds.
+        index = self.writer.index
+        found = {n: phases[(s.kind, s.object_name)] for n, s in index.items() if (s.kind, s.object_name) in phases}
         report.errors.extend(errors + self.remediation.publish(found))
 
     def _severity(self, r: Result) -> str:
@@ -447,15 +452,22 @@ class Reconciler:
     # -- status ------------------------------------------------------------------------------------
 
     def _update_result_metrics(self, results: list[Result]) -> None:
+        """Set this KubeSage's series and drop the ones it no longer has (other KubeSages' stay)."""
         per_ns: dict[str, int] = {}
-        self.metrics.results_by_type.clear()
+        by_type: set[tuple[str, ...]] = set()
         for r in results:
             ns = namespace_of_result(r)
             per_ns[ns] = per_ns.get(ns, 0) + 1
-            self.metrics.results_by_type.labels(ns, r.kind, r.name, self.name).set(1)
-        self.metrics.results.clear()
+            by_type.add((ns, r.kind, r.name, self.name))
+        for labels in self._series_by_type - by_type:
+            self.metrics.results_by_type.remove(*labels)
+        for labels in by_type:
+            self.metrics.results_by_type.labels(*labels).set(1)
+        for ns in self._series_ns - set(per_ns):
+            self.metrics.results.remove(ns, self.name)
         for ns, count in per_ns.items():
             self.metrics.results.labels(ns, self.name).set(count)
+        self._series_by_type, self._series_ns = by_type, set(per_ns)
 
     def status(self) -> dict[str, Any]:
         report = self.last_report or PassReport()
