@@ -66,6 +66,7 @@ class AutoRemediation:
         self._busy: dict[str, Future[Any]] = {}
         self._lock = threading.Lock()
         self._published: dict[str, int] = {}
+        self._changed = False
 
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
@@ -74,6 +75,10 @@ class AutoRemediation:
     def idle(self) -> bool:
         with self._lock:
             return all(f.done() for f in self._busy.values())
+
+    def pending(self) -> bool:
+        """Work in flight, or phases that changed in the last pass: run another pass to settle them."""
+        return not self.idle() or self._changed
 
     def step(
         self, spec: dict[str, Any], snap: ClusterSnapshot, results: list[Result]
@@ -130,6 +135,7 @@ class AutoRemediation:
 
         kube = Kube(self.api_client, "operator")
         errors: list[str] = []
+        self._changed = False
         for name, phase in phases.items():
             if self._published.get(name) == phase:
                 continue
@@ -140,6 +146,7 @@ class AutoRemediation:
                 errors.append(f"remediation: Result {name}: {err}")
                 continue
             self._published[name] = phase
+            self._changed = True
         return errors
 
     def _submit(self, name: str, fn: Any, arg: Any) -> None:
