@@ -194,6 +194,8 @@ def test_results_fix_restart_and_zero_requests(inst: Install) -> None:
             verbs = sorted(f"{e['verb']} {e['requestURI'].split('?')[0]}" for e in events)
             assert not [v for v in verbs if not v.startswith("watch ")], verbs
             assert op.metric("kubesage_watch_requests", 'type="lists"') >= 1  # the first sync did list
+            assert op.metric("kubesage_watch_feeds", 'state="watching"') >= 10
+            assert op.metric("kubesage_watch_feeds", 'state="forbidden"') == 1  # Secrets: not granted
 
         # Restart: the index is rebuilt from the Results; nothing is sent twice.
         before = dict(_by_object(hook))

@@ -52,9 +52,6 @@ class Counters:
     reconnects: int = 0
     """Watches resumed after a dropped connection or a server error."""
 
-    def copy(self) -> Counters:
-        return Counters(**vars(self))
-
 
 class _Gone(Exception):
     """410: the watch's resourceVersion is no longer available."""
@@ -173,9 +170,12 @@ class WatchSource:
         """Grows with every change (event, re-list); equal generations mean the same snapshot."""
         return self._generation
 
-    def states(self) -> dict[str, str]:
-        """Feed label -> state (watching, backoff, forbidden, ...)."""
-        return {f.label: f.state for f in self._feeds.values()}
+    def feed_states(self) -> dict[str, int]:
+        """How many feeds are watching, listing, in backoff, forbidden, absent."""
+        counts: dict[str, int] = {}
+        for feed in self._feeds.values():
+            counts[feed.state] = counts.get(feed.state, 0) + 1
+        return counts
 
     def object_counts(self) -> dict[str, int]:
         counts: dict[str, int] = {}

@@ -107,6 +107,9 @@ class OperatorMetrics:
             "kubesage_sink_notifications_total", "Sink sends by outcome.", ["k8sgpt", "sink", "outcome"], registry=r
         )
         self.watch_synced = Gauge("kubesage_watch_synced", "1 when every watch has synced.", registry=r)
+        self.watch_feeds = Gauge(
+            "kubesage_watch_feeds", "Watched kinds (per namespace) by state.", ["state"], registry=r
+        )
         self.watch_objects = Gauge("kubesage_watch_objects", "Objects held by the watch cache.", ["kind"], registry=r)
         self.watch_requests = Gauge(
             "kubesage_watch_requests", "API requests made by the watch source, by type.", ["type"], registry=r

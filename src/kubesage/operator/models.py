@@ -17,8 +17,6 @@ from kubesage.errors import KubesageError
 _DURATION = re.compile(r"^([0-9]+)([smh])$")
 _UNIT = {"s": 1, "m": 60, "h": 3600}
 
-SINK_TYPES = ("slack", "mattermost", "cloudevents", "webhook")
-KEYED_BACKENDS = ("openai", "azureopenai", "anthropic", "google")
 BACKENDS = ("kb", "openai", "localai", "azureopenai", "anthropic", "google", "ollama", "customrest", "noopai")
 
 

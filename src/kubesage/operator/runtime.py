@@ -131,7 +131,7 @@ class Runtime:
 
     def _serve(self, address: tuple[str, int], routes: dict[str, Any]) -> None:
         class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args: Any) -> None:
+            def log_message(self, *_: Any) -> None:
                 pass
 
             def do_GET(self) -> None:
@@ -169,6 +169,9 @@ class Runtime:
         if source is None:
             return
         self.metrics.watch_synced.set(1 if source.synced else 0)
+        states = source.feed_states()
+        for state in ("pending", "listing", "watching", "backoff", "forbidden", "absent", "stopped"):
+            self.metrics.watch_feeds.labels(state).set(states.get(state, 0))
         for kind, count in source.object_counts().items():
             self.metrics.watch_objects.labels(kind).set(count)
         c = source.counters
