@@ -8,6 +8,7 @@ import re
 from dataclasses import dataclass
 
 from kubesage.llm.base import Backend, Completion, CompletionRequest, Source
+from kubesage.rag.index import KBIndex
 from kubesage.rag.ingest import Chunk
 from kubesage.rag.retrieve import MAX_QUERY_CHARS, Hit, Retrieval, Retriever
 from kubesage.rag.tokenize import cjk_ratio, has_cjk, tokenize
@@ -183,7 +184,8 @@ def compose_brief(
 ) -> str:
     """The answer within `budget` characters: the decisive error, the first fix steps that fit,
     and the sources by short id."""
-    chunks = doc_chunks(retriever, hit, chinese)
+    index = retriever.index()
+    chunks = doc_chunks(retriever, hit, chinese, index)
     intro = next((c.text for c in chunks if _is_intro(c)), "")
     if chinese:
         lead = _LEAD.match(intro.strip())
@@ -191,7 +193,7 @@ def compose_brief(
     else:
         error = hit.title.rstrip(".")
     fixes = _items(_section(chunks, _SECTION_KEYS["fix"])) or _items(_section(chunks, _SECTION_KEYS["diagnose"]))
-    steps = [_brief_step(s) for s in _most_relevant(fixes, _relevance(retriever, query), MAX_STEPS, keep_order=True)]
+    steps = [_brief_step(s) for s in _most_relevant(fixes, _relevance(index, query), MAX_STEPS, keep_order=True)]
     cite = short_sources(sources[:1])
     for n in range(2, len(sources) + 1):  # more sources only while they leave room for a step
         longer = short_sources(sources[:n])
@@ -244,9 +246,9 @@ def build_prompt(retriever: Retriever, retrieval: Retrieval, error: str, chinese
     return template.format(documents="\n\n".join(parts), error=f"---\n{neutralize(error)}\n---")
 
 
-def doc_chunks(retriever: Retriever, hit: Hit, chinese: bool) -> list[Chunk]:
+def doc_chunks(retriever: Retriever, hit: Hit, chinese: bool, index: KBIndex | None = None) -> list[Chunk]:
     """The chunks of the hit's document in the requested language (all of them if it has none)."""
-    index = retriever.index()
+    index = index or retriever.index()
     start = hit.chunk
     while start > 0 and index.chunks[start - 1].doc_id == hit.doc_id:
         start -= 1
@@ -264,10 +266,11 @@ def compose(retriever: Retriever, hit: Hit, chinese: bool, query: str = "") -> s
 
     The Error line names the failure (the runbook's title, or its Chinese lead sentence) and the
     causes; causes and steps that share the query's words come first (steps keep their order)."""
-    chunks = doc_chunks(retriever, hit, chinese)
+    index = retriever.index()
+    chunks = doc_chunks(retriever, hit, chinese, index)
     sections = {name: _section(chunks, keys) for name, keys in _SECTION_KEYS.items()}
     intro = next((c.text for c in chunks if _is_intro(c)), "")
-    relevance = _relevance(retriever, query)
+    relevance = _relevance(index, query)
     sep = "；" if chinese else "; "
     causes = [c.rstrip(".。;；") for c in _most_relevant(_items(sections["causes"]), relevance, 3, keep_order=False)]
     if chinese:
@@ -285,7 +288,7 @@ def compose(retriever: Retriever, hit: Hit, chinese: bool, query: str = "") -> s
     if steps:
         solution = " ".join(f"{i}. {s}" for i, s in enumerate(steps, 1))
     else:
-        best = retriever.index().chunks[hit.chunk]
+        best = index.chunks[hit.chunk]
         best = best if best.lang == chunks[0].lang else chunks[0]
         solution = _clip(_plain(best.text), 500)
     verify = _items(sections["verify"])[:1] or [_first_sentence(_plain(sections["verify"]))]
@@ -309,9 +312,8 @@ def _sentence(text: str) -> str:
     return text if text.endswith((".", "!", "?", "。")) else text + "."
 
 
-def _relevance(retriever: Retriever, query: str) -> dict[str, float]:
+def _relevance(index: KBIndex, query: str) -> dict[str, float]:
     """IDF of each distinct query word the knowledge base knows (identifiers and unknown words drop out)."""
-    index = retriever.index()
     out: dict[str, float] = {}
     for token in tokenize(query):
         tid = index.vocab.get(token)
