@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from itertools import pairwise
 
-from kubesage.rag.glossary import GLOSSARY, ZH_FILLER, Entry
+from kubesage.rag.glossary import EN_FILLER, GLOSSARY, ZH_FILLER, Entry
 from kubesage.rag.tokenize import has_cjk, tokenize
 
 _CANDIDATE = re.compile(r"[A-Za-z0-9+/]{4,}={0,2}")
@@ -79,7 +79,7 @@ class QueryTerms:
 class Glossary:
     """Forms of each concept, indexed for one-pass matching."""
 
-    def __init__(self, entries: tuple[Entry, ...], filler: tuple[str, ...]) -> None:
+    def __init__(self, entries: tuple[Entry, ...], filler: tuple[str, ...], en_filler: tuple[str, ...] = ()) -> None:
         self.en: dict[tuple[str, ...], str] = {}
         self.zh: dict[str, str] = {}
         self.forms: dict[str, list[tuple[str, ...]]] = {}
@@ -102,6 +102,7 @@ class Glossary:
                         self.en.setdefault(toks, concept)
                         groups.append(toks)
         self.filler = frozenset(filler)
+        self.en_filler = frozenset(en_filler)
         self.zh_max = min(_MAX_ZH, max((len(f) for f in (*self.zh, *self.filler)), default=1))
 
     def analyze(self, text: str) -> QueryTerms:
@@ -136,7 +137,8 @@ class Glossary:
                     i += n
                     break
             else:
-                words.append(tokens[i])
+                if tokens[i] not in self.en_filler:
+                    words.append(tokens[i])
                 i += 1
 
     def _zh(self, run: str, concepts: dict[str, None], words: list[str]) -> None:
@@ -169,4 +171,4 @@ class Glossary:
 
 @lru_cache(maxsize=1)
 def glossary() -> Glossary:
-    return Glossary(GLOSSARY, ZH_FILLER)
+    return Glossary(GLOSSARY, ZH_FILLER, EN_FILLER)

@@ -14,13 +14,13 @@ Entry = tuple[str, tuple[str, ...], tuple[str, ...]]
 GLOSSARY: tuple[Entry, ...] = (
     # images and registries
     ("image", ("image", "images", "container image"), ("映像檔", "映像", "鏡像", "镜像", "容器映像")),
-    ("pull", ("pull", "pulling", "pulled", "download", "downloading", "fetch"),
+    ("pull", ("pull", "pulling", "pulled", "download", "downloading", "fetch", "fetching", "fetched"),
      ("拉取", "拉不到", "拉不下來", "拉不下", "拉映像", "拉鏡像", "下載", "抓不到", "抓映像", "拉得到", "拉下來")),
     ("registry", ("registry", "registries", "repository", "repo", "docker hub", "dockerhub", "ghcr", "ecr", "harbor"),
      ("倉庫", "映像倉庫", "鏡像倉庫", "私有倉庫", "儲存庫", "镜像仓库", "仓库")),
     ("private", ("private",), ("私有", "私人")),
     ("credential", ("credential", "credentials", "password", "login", "log in", "authentication", "auth",
-                    "unauthorized", "imagepullsecrets", "pull secret", "docker login"),
+                    "unauthorized", "401", "imagepullsecrets", "pull secret", "docker login"),
      ("帳號密碼", "帳密", "認證", "未授權", "登入", "帳號", "密碼")),
     ("rate limit", ("rate limit", "rate limited", "throttled", "throttling", "toomanyrequests", "too many requests"),
      ("限流", "限制次數", "次數限制", "拉取次數", "被限制", "速率限制", "流量限制")),
@@ -71,7 +71,7 @@ GLOSSARY: tuple[Entry, ...] = (
      ("磁碟", "硬碟", "磁碟空間", "儲存空間", "空間", "檔案系統")),
     ("full", ("full", "ran out", "run out", "runs out", "exhausted", "insufficient", "not enough", "low on",
               "out of"),
-     ("滿了", "不足", "不夠", "用完", "用光", "耗盡", "爆了", "快滿", "爆掉", "吃光")),
+     ("滿了", "不足", "不夠", "用完", "用光", "耗盡", "爆了", "快滿", "爆掉", "吃光", "佔滿", "占滿")),
     ("pressure", ("pressure", "memorypressure", "diskpressure", "pidpressure"), ("壓力",)),
     ("pid", ("pid", "pids", "processes", "process"), ("程序數", "行程", "進程")),
     ("kubelet", ("kubelet",), ("kubelet",)),
@@ -81,7 +81,8 @@ GLOSSARY: tuple[Entry, ...] = (
     ("join", ("join", "joined", "new node"), ("加入", "新加入", "新節點")),
     # scheduling
     ("scheduling", ("scheduled", "scheduling", "scheduler", "unschedulable", "pending", "lands", "placed"),
-     ("排程", "調度", "排不上", "排進", "排不進", "等待中", "分配", "排上去", "排不上去", "調度不上")),
+     ("排程", "調度", "排不上", "排進", "排不進", "等待中", "分配", "排上去", "排不上去", "調度不上", "等不到節點",
+      "分不到節點")),
     ("taint", ("taint", "taints", "tainted", "toleration", "tolerations", "tolerate"), ("污點", "汙點", "容忍")),
     ("selector", ("selector", "selectors", "nodeselector", "node selector", "matchlabels"),
      ("選擇器", "節點選擇器", "標籤選擇器", "選到")),
@@ -100,9 +101,11 @@ GLOSSARY: tuple[Entry, ...] = (
     ("nfs", ("nfs", "csi", "driver", "ebs", "disk driver"), ("nfs", "驅動程式")),
     # probes and services
     ("probe", ("probe", "probes", "health check", "healthcheck", "healthz", "liveness", "readiness probe",
+               "readiness check", "liveness check",
                "liveness probe", "startup probe"),
-     ("探針", "健康檢查", "存活探針", "就緒探針", "啟動探針", "探測", "健檢")),
-    ("traffic", ("traffic", "requests routed", "routed", "load balancer"), ("流量", "導流", "導過去", "轉發")),
+     ("探針", "健康檢查", "存活探針", "就緒探針", "啟動探針", "探測", "健檢", "就緒檢查", "存活檢查")),
+    ("traffic", ("traffic", "requests routed", "routed", "load balancer"),
+     ("流量", "導流", "導過去", "轉發", "打不進", "進不去", "連不進")),
     ("service", ("service", "services", "svc"), ("服務",)),
     ("endpoint", ("endpoint", "endpoints", "backend", "backends"), ("端點", "後端")),
     ("port", ("port", "ports", "targetport", "target port", "containerport"), ("埠", "連接埠", "端口", "目標埠")),
@@ -162,7 +165,7 @@ GLOSSARY: tuple[Entry, ...] = (
              "kube-dns", "hostname",
              "name resolution", "by name"),
      ("名稱解析", "域名", "網域名稱", "解析", "名稱查詢", "解析不到", "解析不出來", "dns", "網域")),
-    ("forbidden", ("forbidden", "rbac", "rbac permission", "not allowed", "unauthorized", "role",
+    ("forbidden", ("forbidden", "403", "rbac", "rbac permission", "not allowed", "role",
                    "rolebinding", "clusterrole"),
      ("權限", "沒有權限", "授權", "角色", "不允許", "沒給")),
     ("podsecurity", ("pod security", "podsecurity", "pod security admission", "restricted", "baseline",
@@ -201,6 +204,14 @@ ANCHORS = frozenset({
     "forbidden", "podsecurity", "privileged", "cni", "sandbox", "container", "pod", "node", "namespace",
     "evicted", "kubernetes", "selector", "pressure", "not ready",
 })  # fmt: skip
+
+# English chat words that carry no topic (asking, trying, hedging): dropped from the leftover words.
+EN_FILLER: tuple[str, ...] = (
+    "get", "gets", "got", "getting", "try", "tries", "trie", "tried", "trying", "keep", "keeps", "kept", "want", "need",
+    "needs", "seem", "seems", "really", "still", "just", "even", "though", "help", "please", "anyone", "know",
+    "idea", "thanks", "issue", "problem", "question", "thing", "something", "stuff", "way", "happen", "happens",
+    "happening", "going", "suddenly", "again", "every", "time", "anything", "everything", "without", "since",
+)  # fmt: skip
 
 # Chat words that carry no topic (questions, fillers, hedges, pronouns): dropped from Chinese text
 # before it is cut into words. Longest first is applied by the segmenter.
