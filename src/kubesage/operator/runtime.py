@@ -275,12 +275,19 @@ class Runtime:
         snap = self.source.snapshot()
         if needs_logs:
             self.source.fetch_logs(snap)
-        rec.tick(snap, self.source.generation)
+        report = rec.tick(snap, self.source.generation)
+        if report is not None:
+            log.info(
+                "KubeSage %s/%s: %d results (%d new, %d changed, %d resolved, %d deferred), %d LLM calls, %.2fs",
+                rec.namespace, rec.name, report.results, report.created, report.updated, report.resolved,
+                report.deferred, report.llm_calls, report.duration,
+            )  # fmt: skip
         self.refresh_metrics()
 
     def run_kubesage(self, stopped: Any, body: Mapping[str, Any], namespace: str, name: str) -> None:
         """The loop of one KubeSage (a kopf daemon): a pass every interval until stopped."""
         rec = self.reconciler(namespace, name)
+        log.info("KubeSage %s/%s: loop started", namespace, name)
         while not stopped:
             try:
                 self.step(rec, body)
