@@ -46,7 +46,7 @@ apiVersion: networking.k8s.io/v1
 kind: Ingress
 metadata: {name: shop}
 spec:
-  ingressClassName: missing-class
+  ingressClassName: NAMESPACE-class  # IngressClasses are cluster-wide: one name per test
   defaultBackend: {service: {name: web, port: {number: 80}}}
 ---
 apiVersion: v1
@@ -142,7 +142,7 @@ def _by_object(server: FakeServer) -> dict[str, int]:
 
 def test_results_fix_restart_and_zero_requests(inst: Install) -> None:
     ns = inst.namespace
-    inst.apply(FAILURES)
+    inst.apply(FAILURES.replace("NAMESPACE", inst.namespace))
     hook = _hook_server()
     try:
         inst.kubesage_cr(sinks=[{"name": "hook", "type": "webhook", "url": hook.url + "/events"}])
@@ -167,7 +167,7 @@ def test_results_fix_restart_and_zero_requests(inst: Install) -> None:
             assert labels["kubesages.core.kubesage.dev/namespace"] == ns
             owner = svc["metadata"]["ownerReferences"][0]
             assert owner["kind"] == "KubeSage" and owner["name"] == "sage"
-            assert "missing-class" in by_name[f"{ns}/shop"]["spec"]["error"][0]["text"]
+            assert f"{ns}-class" in by_name[f"{ns}/shop"]["spec"]["error"][0]["text"]
 
             wait_for(lambda: set(_by_object(hook)) >= expected, 2 * INTERVAL + 5, "one notification per Result")
             status = wait_for(lambda: inst.status().get("status", {}).get("resultCount"), 20, "KubeSage status")
@@ -177,7 +177,7 @@ def test_results_fix_restart_and_zero_requests(inst: Install) -> None:
             assert status >= 2
 
             # Fixing a failure removes its Result.
-            inst.apply("apiVersion: networking.k8s.io/v1\nkind: IngressClass\nmetadata: {name: missing-class}\n"
+            inst.apply(f"apiVersion: networking.k8s.io/v1\nkind: IngressClass\nmetadata: {{name: {ns}-class}}\n"
                        "spec: {controller: example.com/ingress}\n")  # fmt: skip
             wait_for(
                 lambda: f"{ns}/shop" not in {r["spec"]["name"] for r in inst.results().values()},
@@ -209,11 +209,12 @@ def test_results_fix_restart_and_zero_requests(inst: Install) -> None:
             assert {k: v for k, v in _by_object(hook).items() if k != f"{ns}/api"} == before
     finally:
         hook.stop()
+        inst.cluster.kubectl("delete", "ingressclass", f"{ns}-class", "--ignore-not-found", check=False)
 
 
 def test_two_replicas_one_active(inst: Install) -> None:
     ns = inst.namespace
-    inst.apply(FAILURES)
+    inst.apply(FAILURES.replace("NAMESPACE", inst.namespace))
     hook = _hook_server()
     try:
         inst.kubesage_cr(sinks=[{"name": "hook", "type": "webhook", "url": hook.url}])
@@ -245,7 +246,7 @@ def test_two_replicas_one_active(inst: Install) -> None:
 
 def test_circuit_opens_on_429_and_closes_on_recovery(inst: Install) -> None:
     ns = inst.namespace
-    inst.apply(FAILURES)
+    inst.apply(FAILURES.replace("NAMESPACE", inst.namespace))
     inst.cluster.kubectl("create", "secret", "generic", "llm-key", "-n", ns, "--from-literal=api-key=sk-test")
     state = {"mode": "down"}
 
@@ -297,7 +298,7 @@ def test_circuit_opens_on_429_and_closes_on_recovery(inst: Install) -> None:
 
 def test_down_sink_is_retried_and_shown_in_status(inst: Install) -> None:
     ns = inst.namespace
-    inst.apply(FAILURES)
+    inst.apply(FAILURES.replace("NAMESPACE", inst.namespace))
     hook = FakeServer(lambda rec: Reply(200, {})).start()
     hook.scripted = [Reply(503, {})] * 4  # the first pass: 1 try + 3 retries, all 503
     try:

@@ -537,6 +537,7 @@ class Reconciler:
                 self.name,
                 {"status": status},
                 _content_type="application/merge-patch+json",
+                _request_timeout=(5.0, 30.0),
             )
         except Exception as err:
             log.warning("status of KubeSage %s/%s: %s", self.namespace, self.name, err)

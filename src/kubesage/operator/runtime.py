@@ -190,7 +190,9 @@ class Runtime:
         from kubernetes import client
 
         try:
-            secret = client.CoreV1Api(self.cluster.api).read_namespaced_secret(name, namespace)
+            secret = client.CoreV1Api(self.cluster.api).read_namespaced_secret(
+                name, namespace, _request_timeout=(5.0, 30.0)
+            )
         except Exception as err:
             status = getattr(err, "status", 0)
             hint = " (grant it with the chart's rbac.secretNames)" if status == 403 else ""
@@ -232,7 +234,9 @@ class Runtime:
             "count": 1,
         }
         try:
-            client.CoreV1Api(self.cluster.api).create_namespaced_event(str(meta.get("namespace")), event)
+            client.CoreV1Api(self.cluster.api).create_namespaced_event(
+                str(meta.get("namespace")), event, _request_timeout=(5.0, 30.0)
+            )
         except Exception as err:
             log.info("event %s on KubeSage %s: %s", reason, meta.get("name"), err)
 

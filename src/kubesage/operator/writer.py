@@ -22,6 +22,8 @@ from kubesage.results import Result
 
 log = logging.getLogger("kubesage.operator")
 MERGE = "application/merge-patch+json"
+TIMEOUT = (5.0, 30.0)
+"""(connect, read) seconds for every write: a hung request must not stall the loop."""
 
 
 @dataclass
@@ -87,7 +89,12 @@ class ResultWriter:
     def load(self) -> None:
         """One LIST of this KubeSage's Results (by label)."""
         resp: Any = self.api.list_namespaced_custom_object(
-            GROUP, VERSION, self.namespace, RESULT_PLURAL, label_selector=f"{LABEL_NAME}={self.kubesage}"
+            GROUP,
+            VERSION,
+            self.namespace,
+            RESULT_PLURAL,
+            label_selector=f"{LABEL_NAME}={self.kubesage}",
+            _request_timeout=TIMEOUT,
         )
         self.stats.lists += 1
         self.index = {}
@@ -147,13 +154,22 @@ class ResultWriter:
         if stored is None:
             body = result_body(name, result, owner=owner, backend=backend, sev=severity)
             try:
-                self.api.create_namespaced_custom_object(GROUP, VERSION, self.namespace, RESULT_PLURAL, body)
+                self.api.create_namespaced_custom_object(
+                    GROUP, VERSION, self.namespace, RESULT_PLURAL, body, _request_timeout=TIMEOUT
+                )
             except Exception as err:
                 if _status(err) != 409:
                     return self._error("create", name, err)
                 # It exists but is not ours to know about (index lost): take it over.
                 self.api.patch_namespaced_custom_object(
-                    GROUP, VERSION, self.namespace, RESULT_PLURAL, name, {"spec": body["spec"]}, _content_type=MERGE
+                    GROUP,
+                    VERSION,
+                    self.namespace,
+                    RESULT_PLURAL,
+                    name,
+                    {"spec": body["spec"]},
+                    _content_type=MERGE,
+                    _request_timeout=TIMEOUT,
                 )
             self.stats.creates += 1
             stored = self.index[name] = Stored(name, result.kind, result.name, "", "created")
@@ -168,6 +184,7 @@ class ResultWriter:
                     name,
                     {"spec": result_spec(result, backend)},
                     _content_type=MERGE,
+                    _request_timeout=TIMEOUT,
                 )
             except Exception as err:
                 return self._error("update", name, err)
@@ -189,6 +206,7 @@ class ResultWriter:
                 stored.name,
                 {"spec": {"details": details}},
                 _content_type=MERGE,
+                _request_timeout=TIMEOUT,
             )
         except Exception as err:
             return self._error("update", stored.name, err)
@@ -206,7 +224,14 @@ class ResultWriter:
     def patch_status(self, name: str, status: dict[str, Any]) -> bool:
         try:
             self.api.patch_namespaced_custom_object_status(
-                GROUP, VERSION, self.namespace, RESULT_PLURAL, name, {"status": status}, _content_type=MERGE
+                GROUP,
+                VERSION,
+                self.namespace,
+                RESULT_PLURAL,
+                name,
+                {"status": status},
+                _content_type=MERGE,
+                _request_timeout=TIMEOUT,
             )
         except Exception as err:
             self._error("status", name, err)
@@ -241,7 +266,9 @@ class ResultWriter:
             self.stats.deferred += 1
             return "deferred"
         try:
-            self.api.delete_namespaced_custom_object(GROUP, VERSION, self.namespace, RESULT_PLURAL, name)
+            self.api.delete_namespaced_custom_object(
+                GROUP, VERSION, self.namespace, RESULT_PLURAL, name, _request_timeout=TIMEOUT
+            )
         except Exception as err:
             if _status(err) != 404:
                 return self._error("delete", name, err)
