@@ -106,11 +106,15 @@ def test_auth_test_success() -> None:
 @pytest.mark.parametrize(
     ("reply", "expected"),
     [
-        (openai_error(401, f"Incorrect API key provided: {SECRET}", "invalid_request_error", "invalid_api_key"),
-         "bad or missing API key (HTTP 401)"),
+        (
+            openai_error(401, f"Incorrect API key provided: {SECRET}", "invalid_request_error", "invalid_api_key"),
+            "bad or missing API key (HTTP 401)",
+        ),
         (Reply(404, "404 page not found", {"Content-Type": "text/plain"}), "wrong URL"),
-        (openai_error(404, "The model `gpt-x` does not exist", "invalid_request_error", "model_not_found"),
-         "unknown model"),
+        (
+            openai_error(404, "The model `gpt-x` does not exist", "invalid_request_error", "model_not_found"),
+            "unknown model",
+        ),
     ],
 )
 def test_auth_test_diagnoses(reply: Reply, expected: str) -> None:
