@@ -350,3 +350,30 @@ def test_manifests_apply_dry_run_then_for_real(real_cluster: Any) -> None:
     finally:
         real_cluster.kubectl("delete", "namespace", "kubesage", "--wait=false", check=False)
         real_cluster.kubectl("delete", "clusterrole,clusterrolebinding", "kubesage-operator", check=False)
+
+
+@pytest.mark.real
+def test_helm_install_and_uninstall(real_cluster: Any, real_namespace: str) -> None:
+    helm = str(_bin("helm"))
+    env = {"HOME": "/tmp", "PATH": "/usr/bin:/bin", "HELM_CACHE_HOME": "/tmp/helm-cache",
+           "HELM_CONFIG_HOME": "/tmp/helm-config", "HELM_DATA_HOME": "/tmp/helm-data"}  # fmt: skip
+    common = ["--kubeconfig", str(real_cluster.kubeconfig), "--namespace", real_namespace]
+    release = f"it{real_namespace[-6:]}"
+    proc = subprocess.run(
+        [helm, "install", release, str(CHART), *common, "--set", "networkPolicy.enabled=true"],
+        capture_output=True, text=True, env=env, check=False, timeout=300,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert "STATUS: deployed" in proc.stdout
+    try:
+        deployments = real_cluster.kubectl("get", "deployments", "-n", real_namespace, "-o", "name").stdout.split()
+        assert sorted(deployments) == [
+            f"deployment.apps/{release}-kubesage-operator",
+            f"deployment.apps/{release}-kubesage-rag",
+        ]
+        role = real_cluster.kubectl("get", "clusterrole", f"{release}-kubesage-operator", "-o", "json").stdout
+        assert '"secrets"' not in role
+    finally:
+        proc = subprocess.run([helm, "uninstall", release, *common], capture_output=True, text=True, env=env,
+                              check=False, timeout=300)  # fmt: skip
+        assert proc.returncode == 0, proc.stderr
