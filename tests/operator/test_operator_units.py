@@ -223,3 +223,24 @@ def test_each_kubesage_keeps_its_own_result_series() -> None:
     assert 'k8sgpt_number_of_results{k8sgpt="a",object_namespace="shop"} 1.0' in text
     assert 'k8sgpt_number_of_results{k8sgpt="b",object_namespace="pay"} 1.0' in text
     assert 'name="shop/api"' not in text and 'name="pay/db"' in text and 'name="shop/web"' in text
+
+
+def test_a_failed_pass_is_reported_not_raised() -> None:
+    from kubernetes import client
+
+    from kubesage.cluster.snapshot import ClusterSnapshot
+    from kubesage.operator.metrics import OperatorMetrics
+    from kubesage.operator.reconcile import Reconciler
+    from llm.wire import unreachable_url
+
+    cfg = client.Configuration()
+    cfg.host = unreachable_url()
+    cfg.retries = 0
+    metrics = OperatorMetrics()
+    rec = Reconciler("ops", "a", api_client=client.ApiClient(cfg), metrics=metrics, read_secret=lambda *a: "")
+    rec.configure({"metadata": {"name": "a", "namespace": "ops", "generation": 1}, "spec": {}})
+    report = rec.tick(ClusterSnapshot(), 1)
+    assert report is not None and report.errors[0].startswith("reconcile failed: ")
+    ready = next(c for c in rec.status()["conditions"] if c["type"] == "Ready")
+    assert ready["status"] == "False" and ready["reason"] == "ReconcileFailed"
+    assert 'k8sgpt_reconcile_error_count{k8sgpt="a"} 1.0' in metrics.render()[0].decode()

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("kubesage.operator")
 
+RECONCILE_FAILED = "reconcile failed: "
 STATUS_REFRESH = 300.0
 """Seconds between status patches when only the analysis time changed."""
 
@@ -188,7 +189,7 @@ class Reconciler:
             self._pass(snapshot, report)
         except Exception as err:  # one bad pass must not kill the loop
             self.metrics.reconcile_errors.labels(self.name).inc()
-            report.errors.append(f"reconcile failed: {type(err).__name__}: {err}")
+            report.errors.append(f"{RECONCILE_FAILED}{type(err).__name__}: {err}")
             log.exception("reconcile %s/%s failed", self.namespace, self.name)
         report.duration = time.perf_counter() - started
         self.metrics.reconcile_duration.labels(self.name).observe(report.duration)
@@ -489,7 +490,11 @@ class Reconciler:
             degraded.append(("SinkFailing", "; ".join(f"{s.name}: {s.last_error}" for s in failing)))
         if report.errors:
             degraded.append(("ReconcileProblems", "; ".join(report.errors[:3])))
-        self.conditions.set("Ready", True, "Analyzed", f"{report.results} results")
+        failed = [e for e in report.errors if e.startswith(RECONCILE_FAILED)]
+        if failed:
+            self.conditions.set("Ready", False, "ReconcileFailed", failed[0][:1000])
+        else:
+            self.conditions.set("Ready", True, "Analyzed", f"{report.results} results")
         if degraded:
             self.conditions.set("Degraded", True, degraded[0][0], " | ".join(m for _, m in degraded)[:1000])
         else:
