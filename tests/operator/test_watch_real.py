@@ -60,3 +60,27 @@ def test_forbidden_kind_is_unknown_not_empty(real_cluster: Any, real_namespace: 
         assert any("cannot list configmaps" in w and "403" in w for w in snap.warnings)
     finally:
         src.stop()
+
+
+def test_logs_are_fetched_once_per_pod_version(real_demo: Any) -> None:
+    """The Log analyzer's logs (kwok serves the demo's): fetched for a pod once, not every interval."""
+    src = WatchSource(connect(str(real_demo.kubeconfig)), ["Pod"], ["shop", "payments"])
+    try:
+        assert src.wait_synced(30)
+        snap = src.snapshot()
+        fetched = src.fetch_logs(snap)
+        gets = src.counters.log_gets
+        assert fetched >= 1 and gets >= fetched and snap.has_logs()
+        again = src.snapshot()
+        assert again is snap  # nothing changed
+        assert src.fetch_logs(again) == 0 and src.counters.log_gets == gets  # no GET: cached per pod version
+        fresh = WatchSource(connect(str(real_demo.kubeconfig)), ["Pod"], ["shop", "payments"])
+        try:
+            assert fresh.wait_synced(30)
+            other = fresh.snapshot()
+            fresh.fetch_logs(other)
+            assert other.log_keys() == snap.log_keys()  # the cache holds what a fresh fetch gets
+        finally:
+            fresh.stop()
+    finally:
+        src.stop()

@@ -118,8 +118,8 @@ class WatchSource:
         self._lock = threading.Lock()
         self._generation = 0
         self._built: tuple[int, ClusterSnapshot] | None = None
-        self._logs: dict[tuple[str, str, str, bool], tuple[str, str]] = {}
-        """(ns, pod, container, previous) -> (pod resourceVersion, text)."""
+        self._logs: dict[tuple[str, str, str, bool], tuple[str, str | None]] = {}
+        """(ns, pod, container, previous) -> (pod resourceVersion, text; None = could not be read)."""
         self.ensure(kinds)
 
     # -- lifecycle ---------------------------------------------------------------------------
@@ -210,32 +210,35 @@ class WatchSource:
         return snap
 
     def fetch_logs(self, snap: ClusterSnapshot, *, all_containers: bool = True, max_concurrency: int = 4) -> int:
-        """Put container logs into `snap`: GETs only for pods whose resourceVersion changed."""
+        """Put container logs into `snap`: GETs only for pods whose resourceVersion changed.
+
+        A log that could not be read (no previous container, 403) is remembered as absent for
+        that pod version too, so it is not asked for again every interval.
+        """
         fresh: list[Mapping[str, Any]] = []
+        fresh_keys: dict[tuple[str, str, str, bool], str] = {}
         wanted: set[tuple[str, str, str, bool]] = set()
         for pod in snap.objects("Pod"):
             ns, name, rv = namespace_of(pod), name_of(pod), str(meta(pod).get("resourceVersion") or "")
             targets = every_container(pod) if all_containers else failing_containers(pod)
             keys = [(ns, name, c, prev) for c, prev in targets]
             wanted.update(keys)
-            if keys and all(self._logs.get(k, ("", ""))[0] == rv and rv for k in keys):
+            if keys and rv and all(k in self._logs and self._logs[k][0] == rv for k in keys):
                 for k in keys:
-                    snap.add_log(*k[:3], self._logs[k][1], previous=k[3])
+                    text = self._logs[k][1]
+                    if text is not None:
+                        snap.add_log(*k[:3], text, previous=k[3])
             elif keys:
                 fresh.append(pod)
+                fresh_keys.update((k, rv) for k in keys)
         fetched = 0
         if fresh:
-            before = set(snap.log_keys())
             fetched = fetch_logs(
                 snap, fresh, cluster=self.cluster, max_concurrency=max_concurrency, all_containers=all_containers
             )
-            self.counters.log_gets += sum(
-                len(every_container(p) if all_containers else failing_containers(p)) for p in fresh
-            )
-            rvs = {(namespace_of(p), name_of(p)): str(meta(p).get("resourceVersion") or "") for p in fresh}
-            for key in set(snap.log_keys()) - before:
-                text = snap.logs(*key[:3], previous=key[3]) or ""
-                self._logs[key] = (rvs.get(key[:2], ""), text)
+            self.counters.log_gets += len(fresh_keys)
+            for key, rv in fresh_keys.items():
+                self._logs[key] = (rv, snap.logs(*key[:3], previous=key[3]))
         for key in list(self._logs):
             if key not in wanted:
                 del self._logs[key]
