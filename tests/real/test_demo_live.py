@@ -84,3 +84,12 @@ def test_snapshot_save_round_trips(real_demo: RealCluster, tmp_path: Path) -> No
     assert result.exit_code == 0, result.output
     for args in ([], ["--lint"]):
         assert _analyze("--snapshot", str(out), *args) == _analyze("--kubeconfig", str(real_demo.kubeconfig), *args)
+
+
+def test_pod_analyzers_name_their_parents_live(real_demo: RealCluster) -> None:
+    """The bug that slipped through: live `-f Log` (and friends) gave parentObject "" for Deployment pods."""
+    for name in ("Log", "OOMKilled", "Probe", "Mount", "ContainerConfig"):
+        live = json.loads(_analyze("--kubeconfig", str(real_demo.kubeconfig), "-f", name))["results"] or []
+        files = json.loads(_analyze("--snapshot", str(DEMO), "-f", name))["results"] or []
+        assert {r["name"]: r["parentObject"] for r in live} == {r["name"]: r["parentObject"] for r in files}
+        assert any(r["parentObject"].startswith("Deployment/") for r in live), name
