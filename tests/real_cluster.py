@@ -128,7 +128,7 @@ def _boot(state: Path, **kwargs: Any) -> RealCluster:
     ]
     if missing:
         unavailable(missing[0][1], f"not built in {cluster_tool.bin_dir()} (run `make cluster-build`)")
-    handle = cluster_tool.Cluster(state)
+    handle = cluster_tool.Cluster(state, tied=True)
     try:
         took = handle.up(**kwargs)
     except cluster_tool.ClusterError as err:

@@ -241,6 +241,7 @@ class Cluster:
 
     state: Path
     ports: dict[str, int] = field(default_factory=dict)
+    tied: bool = False  # components die with the process that started them (test sessions)
 
     @property
     def pki(self) -> Path:
@@ -274,7 +275,12 @@ class Cluster:
         logs.mkdir(parents=True, exist_ok=True)
         with open(logs / f"{name}.log", "wb") as out:
             proc = subprocess.Popen(
-                argv, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True
+                argv,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+                preexec_fn=_die_with_parent if self.tied else None,
             )
         self._save_pid(name, proc.pid)
         return proc
@@ -601,6 +607,14 @@ class Cluster:
 
     def running(self) -> dict[str, bool]:
         return {name: _alive(pid) for name, pid in self._pids().items()}
+
+
+def _die_with_parent() -> None:
+    """In the child: ask Linux to SIGKILL it when its parent exits (a killed test run leaves no orphans)."""
+    import ctypes
+
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
 
 
 def _alive(pid: int) -> bool:
