@@ -155,7 +155,6 @@ def answer_backend(name: str, config: Config, kb_path: str | None) -> tuple[Back
 
 # -- requests ------------------------------------------------------------------------------
 
-_K8SGPT = re.compile(r"written in --- (?P<lang>.+?) --- language; --- (?P<msg>.*) ---\.", re.S)
 _BUDGET = re.compile(r"no more than (\d+) characters")
 
 
@@ -163,9 +162,11 @@ def question_request(q: Question) -> CompletionRequest:
     """What a client sends for `q`: a k8sgpt prompt goes as customrest sends it (the filled
     template as `prompt`, the failure text as `message`); anything else is the message itself."""
     if q.style == "k8sgpt":
-        found = _K8SGPT.search(q.text)
-        if found:
-            return CompletionRequest(prompt=q.text, language=found["lang"].strip(), message=found["msg"].strip())
+        from kubesage.rag.answer import k8sgpt_parts
+
+        parts = k8sgpt_parts(q.text)
+        if parts:
+            return CompletionRequest(prompt=q.text, language=parts[0].strip(), message=parts[1].strip())
     return CompletionRequest(prompt=q.text, language=LANGUAGE_NAMES[q.lang], message=q.text)
 
 
