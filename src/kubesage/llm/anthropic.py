@@ -11,6 +11,8 @@ from kubesage.llm.registry import not_configured
 from kubesage.llm.turns import chat_messages
 
 if TYPE_CHECKING:
+    import anthropic
+
     from kubesage.config import Config, ProviderConfig
 
 DEFAULT_URL = "https://api.anthropic.com"
@@ -52,6 +54,14 @@ class AnthropicBackend:
         if provider is None:
             raise not_configured("anthropic")
         return cls(provider)
+
+    def sdk_client(self) -> anthropic.Anthropic:
+        """The official SDK client this backend configured (key, base URL, headers, timeout already set)."""
+        return self._client
+
+    def secrets(self) -> tuple[str, ...]:
+        """The credentials to scrub from any error text built around this backend's calls."""
+        return tuple(self._secrets)
 
     def complete(self, request: CompletionRequest) -> Completion:
         p = self.provider

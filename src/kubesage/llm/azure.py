@@ -16,6 +16,8 @@ from kubesage.llm.registry import not_configured
 from kubesage.llm.turns import chat_messages
 
 if TYPE_CHECKING:
+    import openai
+
     from kubesage.config import Config, ProviderConfig
 
 DEFAULT_API_VERSION = "2024-10-21"
@@ -58,6 +60,14 @@ class AzureOpenAIBackend:
         if provider is None:
             raise not_configured("azureopenai")
         return cls(provider)
+
+    def sdk_client(self) -> openai.AzureOpenAI:
+        """The official SDK client this backend configured (key, base URL, headers, timeout already set)."""
+        return self._client
+
+    def secrets(self) -> tuple[str, ...]:
+        """The credentials to scrub from any error text built around this backend's calls."""
+        return tuple(self._secrets)
 
     def complete(self, request: CompletionRequest) -> Completion:
         url = f"{self.endpoint}/openai/deployments/{self.engine}/chat/completions?api-version={self.api_version}"

@@ -10,6 +10,8 @@ from kubesage.llm.http import from_sdk_error, provider_headers
 from kubesage.llm.registry import not_configured
 
 if TYPE_CHECKING:
+    from google import genai
+
     from kubesage.config import Config, ProviderConfig
 
 DEFAULT_URL = "https://generativelanguage.googleapis.com"
@@ -46,6 +48,14 @@ class GoogleBackend:
         if provider is None:
             raise not_configured("google")
         return cls(provider)
+
+    def sdk_client(self) -> genai.Client:
+        """The official SDK client this backend configured (key, base URL, headers, timeout already set)."""
+        return self._client
+
+    def secrets(self) -> tuple[str, ...]:
+        """The credentials to scrub from any error text built around this backend's calls."""
+        return tuple(self._secrets)
 
     def complete(self, request: CompletionRequest) -> Completion:
         t = self._types

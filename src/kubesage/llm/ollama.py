@@ -10,6 +10,8 @@ from kubesage.llm.http import post_json, provider_headers
 from kubesage.llm.turns import flat_prompt
 
 if TYPE_CHECKING:
+    import httpx
+
     from kubesage.config import Config, ProviderConfig
 
 DEFAULT_URL = "http://localhost:11434"
@@ -42,6 +44,18 @@ class OllamaBackend:
         from kubesage.config import ProviderConfig
 
         return cls(provider or ProviderConfig(name="ollama"))
+
+    def sdk_client(self) -> httpx.Client:
+        """The httpx client this backend configured (key, base URL, headers, timeout already set)."""
+        return self._client
+
+    def secrets(self) -> tuple[str, ...]:
+        """The credentials to scrub from any error text built around this backend's calls."""
+        return tuple(self._secrets)
+
+    def headers(self) -> dict[str, str]:
+        """A copy of the request headers (content type, the provider's headers, the bearer key if any)."""
+        return dict(self._headers)
 
     def complete(self, request: CompletionRequest) -> Completion:
         body: dict[str, Any] = {

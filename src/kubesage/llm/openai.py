@@ -16,6 +16,8 @@ from kubesage.llm.http import from_sdk_error, provider_headers
 from kubesage.llm.turns import chat_messages
 
 if TYPE_CHECKING:
+    import openai
+
     from kubesage.config import Config, ProviderConfig
 
 OPENAI_URL = "https://api.openai.com/v1"
@@ -49,6 +51,14 @@ class OpenAIBackend:
         from kubesage.config import ProviderConfig
 
         return cls(provider or ProviderConfig(name="openai"), "openai")
+
+    def sdk_client(self) -> openai.OpenAI:
+        """The official SDK client this backend configured (key, base URL, headers, timeout already set)."""
+        return self._client
+
+    def secrets(self) -> tuple[str, ...]:
+        """The credentials to scrub from any error text built around this backend's calls."""
+        return tuple(self._secrets)
 
     def _params(self) -> dict[str, Any]:
         p = self.provider

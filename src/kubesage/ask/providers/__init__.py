@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from kubesage.ask.toolbox import ToolCall, ToolDef
 
@@ -38,26 +38,28 @@ class ToolModel(Protocol):
     def turn(self, system: str, history: list[Message], tools: list[ToolDef] | None) -> ModelTurn: ...
 
 
-def sdk_client(backend: Backend) -> Any:
-    """The configured SDK client a backend owns (key, base URL, headers, timeout already set)."""
-    return vars(backend)["_client"]
-
-
 def tool_model(backend: Backend) -> ToolModel | None:
-    """A tool-calling adapter for `backend`, or None when its provider has no tool calling."""
-    if backend.name in ("openai", "localai", "azureopenai"):
+    """A tool-calling adapter for `backend`, or None when its provider has no tool calling.
+    The adapters reuse the SDK client the backend configured (`sdk_client()`)."""
+    from kubesage.llm.anthropic import AnthropicBackend
+    from kubesage.llm.azure import AzureOpenAIBackend
+    from kubesage.llm.google import GoogleBackend
+    from kubesage.llm.ollama import OllamaBackend
+    from kubesage.llm.openai import OpenAIBackend
+
+    if isinstance(backend, OpenAIBackend | AzureOpenAIBackend):
         from kubesage.ask.providers.openai_chat import OpenAIChat
 
         return OpenAIChat(backend)
-    if backend.name == "anthropic":
+    if isinstance(backend, AnthropicBackend):
         from kubesage.ask.providers.anthropic_messages import AnthropicMessages
 
         return AnthropicMessages(backend)
-    if backend.name == "google":
+    if isinstance(backend, GoogleBackend):
         from kubesage.ask.providers.gemini import GeminiChat
 
         return GeminiChat(backend)
-    if backend.name == "ollama":
+    if isinstance(backend, OllamaBackend):
         from kubesage.ask.providers.ollama_chat import OllamaChat
 
         return OllamaChat(backend)

@@ -5,24 +5,24 @@ from __future__ import annotations
 
 from typing import Any
 
-from kubesage.ask.providers import Message, ModelTurn, sdk_client
+from kubesage.ask.providers import Message, ModelTurn
 from kubesage.ask.toolbox import ToolCall, ToolDef, parse_arguments
-from kubesage.llm.base import Backend
+from kubesage.llm.anthropic import AnthropicBackend
 from kubesage.llm.http import from_sdk_error
 
 
 class AnthropicMessages:
     name = "anthropic"
 
-    def __init__(self, backend: Backend) -> None:
+    def __init__(self, backend: AnthropicBackend) -> None:
         self.model = backend.model
-        self._client = sdk_client(backend)
-        provider = vars(backend)["provider"]
+        self._client = backend.sdk_client()
+        provider = backend.provider
         self._temperature = float(provider.temperature)
         self._max_tokens = int(provider.maxtokens) if provider.maxtokens > 0 else 2048
         self._timeout = float(provider.timeout)
-        self._url = str(vars(backend).get("base_url", "")) + "/v1/messages"
-        self._secrets = list(vars(backend).get("_secrets", ()))
+        self._url = backend.base_url + "/v1/messages"
+        self._secrets = list(backend.secrets())
         self._last_tools: list[ToolDef] = []
 
     def turn(self, system: str, history: list[Message], tools: list[ToolDef] | None) -> ModelTurn:
@@ -37,7 +37,8 @@ class AnthropicMessages:
                                for t in tools]  # fmt: skip
         try:
             resp = self._client.messages.create(
-                model=self.model, max_tokens=self._max_tokens, system=system, messages=messages(history),
+                model=self.model, max_tokens=self._max_tokens, system=system,
+                messages=messages(history),  # type: ignore[arg-type]  # plain dicts of the wire format
                 extra_body={"temperature": self._temperature}, **kwargs,
             )  # fmt: skip
         except Exception as err:  # SDK exceptions -> one diagnosing line
@@ -46,12 +47,11 @@ class AnthropicMessages:
         texts: list[str] = []
         calls: list[ToolCall] = []
         for block in resp.content:
-            kind = getattr(block, "type", "")
-            if kind == "text":
-                texts.append(str(getattr(block, "text", "")))
-            elif kind == "tool_use":
-                args, raw = parse_arguments(getattr(block, "input", None))
-                calls.append(ToolCall(str(block.id), str(block.name), args, raw))
+            if block.type == "text":
+                texts.append(block.text)
+            elif block.type == "tool_use":
+                args, raw = parse_arguments(block.input)
+                calls.append(ToolCall(block.id, block.name, args, raw))
         usage = resp.usage
         return ModelTurn("\n".join(texts), calls, int(getattr(usage, "input_tokens", 0) or 0),
                          int(getattr(usage, "output_tokens", 0) or 0))  # fmt: skip

@@ -5,27 +5,28 @@ from __future__ import annotations
 
 from typing import Any
 
-from kubesage.ask.providers import Message, ModelTurn, sdk_client
+from kubesage.ask.providers import Message, ModelTurn
 from kubesage.ask.toolbox import ToolCall, ToolDef, parse_arguments
-from kubesage.llm.base import Backend, LLMError
+from kubesage.llm.base import LLMError
+from kubesage.llm.google import GoogleBackend
 from kubesage.llm.http import from_sdk_error
 
 
 class GeminiChat:
     name = "google"
 
-    def __init__(self, backend: Backend) -> None:
+    def __init__(self, backend: GoogleBackend) -> None:
         from google.genai import types
 
         self._t = types
         self.model = backend.model
-        self._client = sdk_client(backend)
-        provider = vars(backend)["provider"]
+        self._client = backend.sdk_client()
+        provider = backend.provider
         self._temperature = float(provider.temperature)
         self._max_tokens = int(provider.maxtokens) if provider.maxtokens > 0 else None
         self._timeout = float(provider.timeout)
-        self._url = f"{vars(backend).get('base_url', '')}/v1beta/models/{self.model}:generateContent"
-        self._secrets = list(vars(backend).get("_secrets", ()))
+        self._url = f"{backend.base_url}/v1beta/models/{self.model}:generateContent"
+        self._secrets = list(backend.secrets())
         self._last_tools: list[ToolDef] = []
 
     def turn(self, system: str, history: list[Message], tools: list[ToolDef] | None) -> ModelTurn:

@@ -6,25 +6,25 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from kubesage.ask.providers import Message, ModelTurn, sdk_client
+from kubesage.ask.providers import Message, ModelTurn
 from kubesage.ask.toolbox import ToolCall, ToolDef, parse_arguments
-from kubesage.llm.base import Backend, LLMError
+from kubesage.llm.base import LLMError
 from kubesage.llm.http import post_json
+from kubesage.llm.ollama import OllamaBackend
 
 
 class OllamaChat:
     name = "ollama"
 
-    def __init__(self, backend: Backend) -> None:
+    def __init__(self, backend: OllamaBackend) -> None:
         self.model = backend.model
-        self._client = sdk_client(backend)
-        state = vars(backend)
-        self.url = str(state["url"]).removesuffix("/api/generate") + "/api/chat"
-        self._headers = dict(state.get("_headers") or {"Content-Type": "application/json"})
-        provider = state["provider"]
+        self._client = backend.sdk_client()
+        self.url = backend.url.removesuffix("/api/generate") + "/api/chat"
+        self._headers = backend.headers()
+        provider = backend.provider
         self._temperature = float(provider.temperature)
         self._timeout = float(provider.timeout)
-        self._secrets = list(state.get("_secrets", ()))
+        self._secrets = list(backend.secrets())
 
     def turn(self, system: str, history: list[Message], tools: list[ToolDef] | None) -> ModelTurn:
         body: dict[str, Any] = {"model": self.model, "messages": messages(system, history), "stream": False,

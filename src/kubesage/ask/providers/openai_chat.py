@@ -5,23 +5,26 @@ from __future__ import annotations
 
 from typing import Any
 
-from kubesage.ask.providers import Message, ModelTurn, sdk_client
+from kubesage.ask.providers import Message, ModelTurn
 from kubesage.ask.toolbox import ToolCall, ToolDef, parse_arguments
-from kubesage.llm.base import Backend, LLMError
+from kubesage.llm.azure import AzureOpenAIBackend
+from kubesage.llm.base import LLMError
 from kubesage.llm.http import from_sdk_error
+from kubesage.llm.openai import OpenAIBackend
 
 
 class OpenAIChat:
-    def __init__(self, backend: Backend) -> None:
+    def __init__(self, backend: OpenAIBackend | AzureOpenAIBackend) -> None:
         self.backend = backend
         self.name = backend.name
-        self.model = str(getattr(backend, "engine", "") or backend.model)
-        self._client = sdk_client(backend)
-        provider = vars(backend)["provider"]
+        # Azure routes by deployment; the engine is what it takes as the model.
+        self.model = backend.engine if isinstance(backend, AzureOpenAIBackend) else backend.model
+        self._client = backend.sdk_client()
+        provider = backend.provider
         self._temperature = float(provider.temperature)
         self._max_tokens = int(provider.maxtokens) if provider.maxtokens > 0 else 2048
         self._timeout = float(provider.timeout)
-        self._secrets = list(vars(backend).get("_secrets", ()))
+        self._secrets = list(backend.secrets())
         self._last_tools: list[ToolDef] = []
 
     def turn(self, system: str, history: list[Message], tools: list[ToolDef] | None) -> ModelTurn:
