@@ -95,6 +95,44 @@ def test_html_is_self_contained_with_charts(full_report: dict[str, Any]) -> None
     assert "Dev and held-out test, side by side" in page and "echo baseline" in page
 
 
+def test_html_has_the_ask_section(full_report: dict[str, Any]) -> None:
+    from kubesage.eval.format import fmt
+
+    ask = full_report["ask"]
+    assert ask["questions"] >= 25 and set(ask["by_language"]) == {"en", "zh"}
+    page = render_html(full_report)
+    section = page[page.index("<h2>Ask (free-form questions"):page.index("<h2>Latency and usage</h2>")]
+    assert "deterministic scoring" in section
+    for header in ("pass rate", "fact recall", "false claims", "refused", "steps / question",
+                   "tool calls / question", "tokens / question"):
+        assert f"<th>{header}</th>" in section, header
+    # One summary row for all questions and one per language, with the report's figures.
+    for name, s in [("all", ask), *ask["by_language"].items()]:
+        row = (f"<tr><td>{name}</td><td class=\"num\">{s['questions']}</td>"
+               f"<td class=\"num\">{fmt(s['pass_rate'])}</td><td class=\"num\">{fmt(s['fact_recall'])}</td>"
+               f"<td class=\"num\">{s['false_claims']}</td><td class=\"num\">{s['refused']}</td>"
+               f"<td class=\"num\">{fmt(s['mean_steps'])}</td>")
+        assert row in section, name
+    # Then one row per question with its steps, tool calls and tokens.
+    assert section.count("<tr><td>") == 1 + len(ask["by_language"]) + len(ask["items"])
+    for item in ask["items"]:
+        assert f"<tr><td>{item['id']}</td><td>{item['lang']}</td>" in section
+        verdict = "pass" if item["passed"] else "fail"
+        assert f"{item['id']}</td><td>{item['lang']}</td><td><span class=\"{'ok' if item['passed'] else 'bad'}\">" \
+               f"{verdict}</span></td><td>{item['facts_found']} / {item['facts']}</td>" in section
+
+
+def test_html_ask_section_escapes_and_reports_failures(full_report: dict[str, Any]) -> None:
+    report = json.loads(json.dumps(full_report))
+    item = report["ask"]["items"][0]
+    item.update(passed=False, missed=["cause: <script>x</script>"], claimed=["<img src=x>"])
+    page = render_html(report)
+    assert "<script>x" not in page and "<img src=x>" not in page
+    assert "missed cause: &lt;script&gt;x&lt;/script&gt;<br>claimed &lt;img src=x&gt;" in page
+    report["ask"] = {"questions": 0, "backend": "kb", "judge": False}
+    assert "no questions" in render_html(report)
+
+
 def test_summary_puts_dev_and_test_side_by_side(full_report: dict[str, Any]) -> None:
     md = markdown_summary(full_report)
     assert "## Dev and held-out test, side by side" in md

@@ -150,6 +150,31 @@ def _set_sections(name: str, section: dict[str, Any]) -> list[str]:
     return out
 
 
+def _lines(texts: Sequence[str]) -> _Raw:
+    return _Raw("<br>".join(_e(t) for t in texts))
+
+
+def _ask_section(ask: dict[str, Any]) -> str:
+    scoring = "graded by the judge" if ask.get("judge") else "deterministic scoring"
+    head = f"<h2>Ask (free-form questions, backend {_e(ask.get('backend') or 'kb')}, {scoring})</h2>"
+    if not ask.get("questions"):
+        return head + '<p class="muted">no questions</p>'
+    rows = [("all", ask), *ask.get("by_language", {}).items()]
+    summary = _table(
+        ["set", "questions", "pass rate", "fact recall", "false claims", "refused", "steps / question",
+         "tool calls / question", "tokens / question"],
+        [[name, s["questions"], s["pass_rate"], s["fact_recall"], s["false_claims"], s["refused"], s["mean_steps"],
+          s["mean_tool_calls"], s["mean_tokens"]] for name, s in rows], numeric=tuple(range(1, 9)))
+    items = _table(
+        ["id", "lang", "result", "facts found", "false claims", "refused", "steps", "tool calls", "tokens",
+         "missed / claimed"],
+        [[i["id"], i["lang"], _Raw('<span class="ok">pass</span>' if i["passed"] else '<span class="bad">fail</span>'),
+          f"{i['facts_found']} / {i['facts']}", len(i["claimed"]), i["refused"], i["steps"], i["tool_calls"],
+          i["tokens"], _lines([f"missed {m}" for m in i["missed"]] + [f"claimed {c}" for c in i["claimed"]])]
+         for i in ask.get("items", [])], numeric=(4, 6, 7, 8))
+    return head + summary + items
+
+
 def render_html(report: dict[str, Any]) -> str:
     det, lat, usage, gate = report["detection"], report["latency"], report["usage"], report.get("gate")
     sets = [name for name in SETS if name in report]
@@ -229,6 +254,9 @@ def render_html(report: dict[str, Any]) -> str:
               _Raw("<br>".join(_e(x) for x in it["expected"])), _Raw("<br>".join(_e(x) for x in it["wrong"])),
               _Raw("<br>".join(_e(x) for x in it["missed"]))]
              for it in rem["items"] if it["proposed"] or it["expected"]]))
+    ask = report.get("ask")
+    if ask:
+        sections.append(_ask_section(ask))
     sections.append("<h2>Latency and usage</h2>" + _table(
         ["stage", "n", "p50 ms", "p95 ms", "max ms"],
         [[k, lat[k]["n"], lat[k]["p50_ms"], lat[k]["p95_ms"], lat[k]["max_ms"]] for k in ("analysis", "retrieval",
