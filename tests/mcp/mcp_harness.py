@@ -55,22 +55,28 @@ def http_server(base: Path, *args: str, token: str = TOKEN) -> Iterator[str]:
     """`kubesage mcp --transport http` on a free loopback port; yields the endpoint URL."""
     port = free_port()
     env = isolated_env(base) | {"KUBESAGE_MCP_TOKEN": token}
-    proc = subprocess.Popen([KUBESAGE, "mcp", "--transport", "http", "--port", str(port), *args], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+    with listening([KUBESAGE, "mcp", "--transport", "http", "--port", str(port), *args], env, port):
+        yield f"http://127.0.0.1:{port}/mcp"
+
+
+@contextmanager
+def listening(argv: list[str], env: dict[str, str], port: int) -> Iterator[subprocess.Popen[str]]:
+    """Run `argv` until it accepts connections on 127.0.0.1:`port`; terminate it afterwards."""
+    proc = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if proc.poll() is not None:
                 detail = proc.stderr.read() if proc.stderr else ""
-                raise RuntimeError(f"kubesage mcp exited {proc.returncode}: {detail}")
+                raise RuntimeError(f"{' '.join(argv[1:3])} exited {proc.returncode}: {detail}")
             try:
                 socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
                 break
             except OSError:
                 time.sleep(0.1)
         else:
-            raise RuntimeError("kubesage mcp did not start listening within 60s")
-        yield f"http://127.0.0.1:{port}/mcp"
+            raise RuntimeError(f"{' '.join(argv[1:3])} did not start listening within 60s")
+        yield proc
     finally:
         proc.terminate()
         try:

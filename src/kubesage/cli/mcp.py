@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from kubesage.cli.mcp_source import MaxOutput, Refresh
 from kubesage.cli.options import Context, Kubeconfig, Namespace, Snapshots
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
@@ -40,12 +41,8 @@ def mcp_command(
         str, typer.Option("--backend", "-b", help="Backend of the explain tool (default: offline kb).")
     ] = "kb",
     kb: Annotated[str | None, typer.Option("--kb", help="Knowledge base directory (default: configured).")] = None,
-    max_output: Annotated[
-        int, typer.Option("--max-output", help="Characters per tool output before truncation.", min=200)
-    ] = 8000,
-    refresh: Annotated[
-        float, typer.Option("--refresh", help="Re-list a live cluster when the data is older (seconds).", min=0)
-    ] = 30.0,
+    max_output: MaxOutput = 8000,
+    refresh: Refresh = 30.0,
     allow_write: Annotated[
         bool,
         typer.Option("--allow-write", help="Also offer submit_remediation (live cluster only), through the "
@@ -66,13 +63,11 @@ def mcp_command(
     import anyio
 
     from kubesage.cli.console import err
+    from kubesage.cli.mcp_source import open_workspace, start_server
     from kubesage.errors import KubesageError
-    from kubesage.mcp.server import build_server, http_app, serve_stdio
-    from kubesage.mcp.workspace import Source, Workspace, probe
+    from kubesage.mcp.server import http_app, serve_stdio
 
-    workspace = Workspace(
-        Source(tuple(snapshot or ()), kubeconfig, context, namespace, refresh), explain_backend=backend, kb_path=kb
-    )
+    workspace = open_workspace(snapshot, kubeconfig, context, namespace, refresh, backend=backend, kb=kb)
     extra = []
     if allow_write:
         if snapshot:
@@ -85,8 +80,7 @@ def mcp_command(
         extra = write_tools(settings)
     elif policy:
         raise KubesageError("--policy only applies with --allow-write")
-    probe(workspace)  # a bad kubeconfig or snapshot fails now, with one line
-    server = build_server(workspace, extra=extra, limit=max_output)
+    server = start_server(workspace, max_output=max_output, extra=extra)
     if transport is Transport.stdio:
         try:
             anyio.run(serve_stdio, server)

@@ -20,6 +20,7 @@ from kubesage.mcp.tools import DEFAULT_LIMIT, ToolSpec, catalogue, kb_documents,
 from kubesage.mcp.workspace import Workspace
 
 if TYPE_CHECKING:
+    from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
     from starlette.applications import Starlette
 
 KB_SCHEME = "kb://"
@@ -199,3 +200,20 @@ def http_app(server: Server[Any], *, token: str, host: str, port: int, path: str
         auth=AuthSettings(issuer_url=origin, resource_server_url=None),  # type: ignore[arg-type]
         token_verifier=StaticToken(token),
     )
+
+
+def session_manager(server: Server[Any], *, host: str) -> StreamableHTTPSessionManager:
+    """The streamable HTTP transport alone, for mounting in another ASGI app (`kubesage serve --mcp`),
+    which authenticates requests and runs `manager.run()` in its lifespan. Same settings as `http_app`,
+    with the SDK's DNS-rebinding protection on loopback."""
+    from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
+    from mcp.server.transport_security import TransportSecuritySettings
+
+    security = None
+    if host in ("127.0.0.1", "localhost", "::1"):
+        security = TransportSecuritySettings(
+            enable_dns_rebinding_protection=True,
+            allowed_hosts=["127.0.0.1:*", "localhost:*", "[::1]:*"],
+            allowed_origins=["http://127.0.0.1:*", "http://localhost:*", "http://[::1]:*"],
+        )
+    return StreamableHTTPSessionManager(app=server, security_settings=security)

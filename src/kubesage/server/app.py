@@ -8,8 +8,9 @@ and writes responses, so /healthz stays fast whatever a request contains.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from kubesage.errors import KubesageError
@@ -19,10 +20,25 @@ from kubesage.server.state import APIError, ServerSettings, ServerState, error_r
 if TYPE_CHECKING:
     from fastapi import FastAPI
 
-__all__ = ["ServerSettings", "create_app"]
+__all__ = ["MCPMount", "ServerSettings", "create_app"]
+MCP_PATH = "/mcp"
 
 
-def create_app(settings: ServerSettings | None = None) -> FastAPI:
+@dataclass(frozen=True)
+class MCPMount:
+    """An MCP streamable HTTP handler served at /mcp (`kubesage serve --mcp`).
+
+    `lifespan` (the SDK session manager's `run`) runs for as long as the app does. /mcp always needs
+    `Authorization: Bearer <token>`: the server's `--token` when it has one (checked by the guard
+    with the rest), else this mount's own `token`.
+    """
+
+    app: Any
+    lifespan: Callable[[], AbstractAsyncContextManager[Any]]
+    token: str
+
+
+def create_app(settings: ServerSettings | None = None, mcp: MCPMount | None = None) -> FastAPI:
     from fastapi import FastAPI
     from fastapi.exceptions import RequestValidationError
     from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -48,7 +64,10 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: Any) -> AsyncIterator[None]:
         try:
-            yield
+            async with AsyncExitStack() as stack:
+                if mcp is not None:
+                    await stack.enter_async_context(mcp.lifespan())
+                yield
         finally:
             pool.close()
 
@@ -80,7 +99,24 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
     customrest.register(app, state, answering)
     openai_compat.register(app, state, answering)
     ops.register(app, state, answering)
+    _register_mcp(app, mcp)
     app.add_middleware(GuardMiddleware, token=settings.token, max_body=settings.max_body,
                        body_timeout=settings.body_timeout)  # fmt: skip
     app.add_middleware(MetricsMiddleware, metrics=state.metrics)
     return app
+
+
+def _register_mcp(app: FastAPI, mcp: MCPMount | None) -> None:
+    from starlette.routing import Route
+
+    if mcp is None:
+
+        async def disabled(request: Any) -> Any:
+            return error_response(404, "MCP is not enabled on this server: start it with `kubesage serve --mcp` "
+                                  "(or run `kubesage mcp`)", code="mcp_not_enabled")  # fmt: skip
+
+        app.router.routes.append(Route(MCP_PATH, disabled, methods=["GET", "POST", "DELETE"]))
+        return
+    from kubesage.server.auth import BearerGuard
+
+    app.router.routes.append(Route(MCP_PATH, BearerGuard(mcp.app, mcp.token)))

@@ -85,6 +85,27 @@ class GuardMiddleware:
         await self.app(scope, receive, send)
 
     def _authorized(self, headers: dict[bytes, bytes]) -> bool:
-        value = headers.get(b"authorization", b"")
-        scheme, _, credential = value.partition(b" ")
-        return scheme.lower() == b"bearer" and hmac.compare_digest(credential.strip(), self.token)
+        return bearer_ok(headers, self.token)
+
+
+def bearer_ok(headers: dict[bytes, bytes], token: bytes) -> bool:
+    value = headers.get(b"authorization", b"")
+    scheme, _, credential = value.partition(b" ")
+    return scheme.lower() == b"bearer" and hmac.compare_digest(credential.strip(), token)
+
+
+class BearerGuard:
+    """One route's own bearer token (pure ASGI), e.g. /mcp on a server started without `--token`."""
+
+    def __init__(self, app: Any, token: str) -> None:
+        if not token:
+            raise ValueError("BearerGuard needs a token")
+        self.app = app
+        self.token = token.encode()
+
+    async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and not bearer_ok(dict(scope.get("headers") or []), self.token):
+            await send_error(send, 401, "missing or invalid bearer token", "authentication_error",
+                             [(b"www-authenticate", b"Bearer")])  # fmt: skip
+            return
+        await self.app(scope, receive, send)

@@ -11,7 +11,7 @@ import logging
 import time
 from typing import Any
 
-ROUTES = ("/completions", "/v1/chat/completions", "/v1/models", "/v1/search", "/healthz", "/metrics")
+ROUTES = ("/completions", "/v1/chat/completions", "/v1/models", "/v1/search", "/healthz", "/metrics", "/mcp")
 CLIENT_CLOSED = 499
 log = logging.getLogger("kubesage.server")
 Scope = dict[str, Any]
