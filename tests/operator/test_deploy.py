@@ -21,6 +21,7 @@ from opproc import CHART, ROOT, docs, helm_template, wait_for
 
 from kubesage.analysis import AnalyzeRequest, plan
 from kubesage.cluster.kinds import KINDS
+from kubesage.errors import KubesageError
 from kubesage.operator.models import BACKENDS, KubeSageSpec
 from real_cluster import cluster_tool, unavailable
 
@@ -113,6 +114,21 @@ def test_remediation_schema_is_the_contract() -> None:
     memory = rem["memory"]["properties"]
     assert memory["maxFactor"] == {"type": "number", "minimum": 1, "maximum": 4, "default": 2}
     assert memory["cap"]["type"] == "string" and memory["cap"]["default"] == "4Gi"
+
+
+def test_remediation_schema_keeps_every_policy_field() -> None:
+    """A field the schema lacks is pruned by the API server: every key Policy.to_spec writes is declared."""
+    from kubesage.remediate.actions.base import all_actions
+    from kubesage.remediate.policy import Policy
+
+    rem = _schema("kubesage.yaml")["properties"]["spec"]["properties"]["remediation"]["properties"]
+    assert set(Policy().to_spec()) <= set(rem)
+    assert set(rem["kinds"]["items"]["enum"]) == {k for a in all_actions().values() for k in a.kinds}
+    assert rem["intervalSeconds"] == {"type": "integer", "description": "The window of both caps, in seconds.",
+                                      "minimum": 60, "maximum": 604800, "default": Policy().interval_seconds}
+    Policy.from_spec({"intervalSeconds": 60})
+    with pytest.raises(KubesageError, match="intervalSeconds"):
+        Policy.from_spec({"intervalSeconds": 59})  # the CLI enforces the CRD's bounds too
 
 
 def test_result_crd_uses_k8sgpt_field_names() -> None:
@@ -253,6 +269,17 @@ def test_optional_objects_render_only_when_enabled() -> None:
     assert rag["spec"]["template"]["spec"]["automountServiceAccountToken"] is False
     env = rag["spec"]["template"]["spec"]["containers"][0]["env"]
     assert {"name": "KUBESAGE_SERVE_TOKEN", "valueFrom": {"secretKeyRef": {"name": "rag-token", "key": "token"}}} in env
+
+
+def test_operator_finds_the_agents_where_the_chart_puts_them() -> None:
+    _bin("helm")
+    rendered = docs(helm_template(cluster_tool.bin_dir(), "ops", "kubesage", "agents.enabled=true",
+                                  "agents.prefix=team-agent-"))  # fmt: skip
+    deployment = next(d for d in _objects(rendered, "Deployment") if d["metadata"]["name"].endswith("-operator"))
+    env = {e["name"]: e.get("value") for e in deployment["spec"]["template"]["spec"]["containers"][0]["env"]}
+    assert env["KUBESAGE_AGENTS_NAMESPACE"] == "ops" and env["KUBESAGE_AGENTS_PREFIX"] == "team-agent-"
+    accounts = {(a["metadata"]["namespace"], a["metadata"]["name"]) for a in _objects(rendered, "ServiceAccount")}
+    assert ("ops", "team-agent-reader") in accounts and ("ops", "team-agent-fixer") in accounts
 
 
 def test_plain_manifests_are_rendered_from_the_chart() -> None:

@@ -90,6 +90,8 @@ class Policy:
     def validate(self) -> None:
         if self.max_objects_per_interval < 0 or self.max_per_namespace < 0:
             raise KubesageError("remediation caps must be >= 0")
+        if not 60 <= self.interval_seconds <= 604800:  # the CRD's bounds; a shorter window would void the caps
+            raise KubesageError("remediation.intervalSeconds must be within 60..604800")
         if not 5 <= self.verify_timeout_seconds <= 3600:
             raise KubesageError("remediation.verifyTimeoutSeconds must be within 5..3600")
         if self.scale_min < 0 or self.scale_max < 1 or self.scale_min > self.scale_max:
