@@ -50,10 +50,6 @@ def register(*secrets: str | None) -> None:
     install_log_redaction()
 
 
-def registered() -> tuple[str, ...]:
-    return _ordered
-
-
 def redact(text: str, secrets: Iterable[str | None] = ()) -> str:
     """`text` with every registered (and given) secret and every key-shaped string masked."""
     if not text:

@@ -102,10 +102,6 @@ def all_specs() -> dict[str, AnalyzerSpec]:
     return dict(sorted(_REGISTRY.items(), key=lambda kv: (order[kv[1].group], kv[0])))
 
 
-def core_names() -> list[str]:
-    return [s.name for s in all_specs().values() if s.group == "core"]
-
-
 def default_names() -> list[str]:
     return [s.name for s in all_specs().values() if s.default]
 

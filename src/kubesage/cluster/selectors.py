@@ -103,8 +103,3 @@ def label_selector_matcher(selector: Mapping[str, Any] | None) -> Matcher | None
         return True
 
     return match
-
-
-def selector_string(match_labels: Mapping[str, str]) -> str:
-    """`k=v,k2=v2` as kubectl and k8sgpt render a matchLabels map."""
-    return ",".join(f"{k}={v}" for k, v in match_labels.items())

@@ -13,11 +13,11 @@ Indexes:
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
-from kubesage.cluster.selectors import Matcher, label_selector_matcher
+from kubesage.cluster.selectors import label_selector_matcher
 
 Obj = dict[str, Any]
 
@@ -349,11 +349,6 @@ class ClusterSnapshot:
         if not selector.get("matchExpressions"):
             return candidates
         return [o for o in candidates if matcher(labels_of(o))]
-
-    def filter_labels(self, objs: Iterable[Obj], matcher: Matcher | None) -> Iterator[Obj]:
-        for o in objs:
-            if matcher is None or matcher(labels_of(o)):
-                yield o
 
     def events_for(self, kind: str, namespace: str, name: str, uid: str | None = None) -> list[Obj]:
         """Events whose involvedObject is exactly this object (kind + namespace + name, or uid)."""

@@ -216,9 +216,6 @@ class Anonymizer:
         with self._lock:
             return dict(self._to_token) | dict(self._met)
 
-    def token_for(self, term: str) -> str | None:
-        return self._to_token.get(term) or self._met.get(term)
-
     def mask(self, text: str) -> str:
         if not text:
             return text

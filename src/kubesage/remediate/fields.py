@@ -70,10 +70,6 @@ def _split(path: str) -> list[str]:
     return parts
 
 
-def escape_key(key: str) -> str:
-    return key.replace(".", "\\.")
-
-
 def get(obj: Any, path: str) -> Any:
     """The value at `path`, or MISSING."""
     return _get_segs(obj, parse(path))

@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from kubesage.cluster.snapshot import ClusterSnapshot, meta
-from kubesage.remediate.actions.base import Action, all_actions, get_action
+from kubesage.remediate.actions.base import Action, all_actions
 from kubesage.remediate.model import Decision, Finding, Proposal, Refusal, Target
 from kubesage.remediate.policy import Applied, Policy
 from kubesage.results import Result
@@ -122,7 +122,3 @@ def gate(
             ledger.append(Applied(now, p.target.namespace, p.target.key))
         out.append(p)
     return out
-
-
-def typed(action_name: str) -> Action | None:
-    return get_action(action_name)

@@ -12,7 +12,7 @@ import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from kubesage.cluster.snapshot import ClusterSnapshot, labels_of, meta, name_of
+from kubesage.cluster.snapshot import ClusterSnapshot, meta
 from kubesage.remediate.model import Change, Refusal, Target
 from kubesage.results import Result
 
@@ -129,10 +129,6 @@ def owned_by(snap: ClusterSnapshot, kind: str, owner: Mapping[str, Any]) -> list
     return snap.children(owner, kind)
 
 
-def pod_labels(pod: Mapping[str, Any]) -> Mapping[str, str]:
-    return labels_of(pod)
-
-
 def describe(target: Target) -> str:
     return f"{target.kind} {target.namespace}/{target.name}"
 
@@ -140,10 +136,6 @@ def describe(target: Target) -> str:
 def require(cond: bool, reason: str) -> None:
     if not cond:
         raise Refusal(reason)
-
-
-def obj_name(obj: Mapping[str, Any]) -> str:
-    return name_of(obj)
 
 
 # -- registry ------------------------------------------------------------------------------
