@@ -24,8 +24,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kubesage.cluster.kinds import KindInfo, resolve_kinds
-from kubesage.cluster.live import Listed, LiveCluster, every_container, failing_containers, fetch_logs
-from kubesage.cluster.snapshot import ClusterSnapshot, Obj, meta, name_of, namespace_of, redact_secret
+from kubesage.cluster.live import Listed, LiveCluster, _clean, every_container, failing_containers, fetch_logs
+from kubesage.cluster.snapshot import ClusterSnapshot, Obj, meta, name_of, namespace_of
 
 log = logging.getLogger("kubesage.watch")
 
@@ -61,17 +61,6 @@ class _Failed(Exception):
     def __init__(self, status: int, reason: str) -> None:
         super().__init__(f"{status} {reason}")
         self.status = status
-
-
-def _clean(item: Obj, info: KindInfo) -> Obj:
-    item["apiVersion"] = item.get("apiVersion") or info.api_version
-    item["kind"] = info.kind
-    m = item.get("metadata")
-    if isinstance(m, dict):
-        m.pop("managedFields", None)
-    if info.kind == "Secret":
-        redact_secret(item)
-    return item
 
 
 @dataclass
