@@ -297,7 +297,7 @@ def test(
     from kubesage.explain.pipeline import ExplainOptions, load_backend_for
     from kubesage.explain.retry import RetryPolicy, call_with_retry
     from kubesage.llm.base import CompletionRequest, LLMError
-    from kubesage.redact import redact
+    from kubesage.redact import clip
 
     config = _load()
     b = load_backend_for(config, ExplainOptions(backend=backend, timeout=timeout))
@@ -308,7 +308,6 @@ def test(
     except LLMError as err:
         raise KubesageError(f"auth test failed: {err}") from None
     took = time.perf_counter() - start
-    answer = " ".join(redact(completion.text).split())  # redact before cutting
-    answer = answer if len(answer) <= 60 else answer[:59] + "…"
+    answer = clip(completion.text, 60)  # redacted before cut
     model = f" ({b.model})" if b.model else ""
     typer.echo(f"OK: {b.name}{model} answered in {took:.2f}s: {answer}")
