@@ -161,31 +161,13 @@ class ResultWriter:
                 if _status(err) != 409:
                     return self._error("create", name, err)
                 # It exists but is not ours to know about (index lost): take it over.
-                self.api.patch_namespaced_custom_object(
-                    GROUP,
-                    VERSION,
-                    self.namespace,
-                    RESULT_PLURAL,
-                    name,
-                    {"spec": body["spec"]},
-                    _content_type=MERGE,
-                    _request_timeout=TIMEOUT,
-                )
+                self._merge(name, {"spec": body["spec"]})
             self.stats.creates += 1
             stored = self.index[name] = Stored(name, result.kind, result.name, "", "created")
             lifecycle = "created"
         else:
             try:
-                self.api.patch_namespaced_custom_object(
-                    GROUP,
-                    VERSION,
-                    self.namespace,
-                    RESULT_PLURAL,
-                    name,
-                    {"spec": result_spec(result, backend)},
-                    _content_type=MERGE,
-                    _request_timeout=TIMEOUT,
-                )
+                self._merge(name, {"spec": result_spec(result, backend)})
             except Exception as err:
                 return self._error("update", name, err)
             self.stats.updates += 1
@@ -193,21 +175,17 @@ class ResultWriter:
         stored.details = result.details
         return self._set_status(stored, lifecycle, digest) or lifecycle
 
+    def _merge(self, name: str, body: dict[str, Any]) -> None:
+        """Merge-patch one Result (not its status)."""
+        self.api.patch_namespaced_custom_object(
+            GROUP, VERSION, self.namespace, RESULT_PLURAL, name, body, _content_type=MERGE, _request_timeout=TIMEOUT
+        )
+
     def _patch_details(self, stored: Stored, details: str) -> str:
-        if not self.bucket.take():
-            self.stats.deferred += 1
+        if not self._may_write(None):
             return "deferred"
         try:
-            self.api.patch_namespaced_custom_object(
-                GROUP,
-                VERSION,
-                self.namespace,
-                RESULT_PLURAL,
-                stored.name,
-                {"spec": {"details": details}},
-                _content_type=MERGE,
-                _request_timeout=TIMEOUT,
-            )
+            self._merge(stored.name, {"spec": {"details": details}})
         except Exception as err:
             return self._error("update", stored.name, err)
         self.stats.updates += 1
@@ -258,12 +236,10 @@ class ResultWriter:
         if mode == "mark":
             if stored.lifecycle == "historical":
                 return ""
-            if not self.bucket.take():
-                self.stats.deferred += 1
+            if not self._may_write(None):
                 return "deferred"
             return "historical" if self._set_status(stored, "historical", stored.content_hash) != "error" else "error"
-        if not self.bucket.take():
-            self.stats.deferred += 1
+        if not self._may_write(None):
             return "deferred"
         try:
             self.api.delete_namespaced_custom_object(
