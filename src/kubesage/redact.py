@@ -69,6 +69,21 @@ def clip(text: str, limit: int, secrets: Iterable[str | None] = ()) -> str:
     return flat if len(flat) <= limit else flat[: max(0, limit - 1)] + "…"
 
 
+def redact_cut(text: str, secrets: tuple[str, ...]) -> str:
+    """`redact`, plus any leading part (8+ characters) of one of `secrets`: what a message that some
+    layer cut before redacting can still hold."""
+    for secret in secrets:
+        head = secret[:8]
+        start = text.find(head)
+        while start >= 0:
+            end = start
+            while end < len(text) and end - start < len(secret) and text[end] == secret[end - start]:
+                end += 1
+            text = text[:start] + MASK + text[end:]
+            start = text.find(head, start + len(MASK))
+    return redact(text, secrets)
+
+
 def _redact_arg(value: object) -> object:
     if isinstance(value, str):
         return redact(value)

@@ -242,10 +242,10 @@ def test_502_body_redacts_every_configured_secret(server_kb: Path) -> None:
 
 
 def test_server_redaction_catches_a_secret_cut_by_truncation() -> None:
-    from kubesage.server.answering import redact
+    from kubesage.redact import redact_cut
 
     message = f"localai: HTTP 401: key {KEY[:29]}… and {HEADER_SECRET} again {KEY}"
-    out = redact(message, (KEY, HEADER_SECRET))
+    out = redact_cut(message, (KEY, HEADER_SECRET))
     assert out == "localai: HTTP 401: key ***… and *** again ***"
 
 

@@ -46,25 +46,8 @@ class Answering:
             raise APIError(500, message, kind="server_error") from None
 
     def redacted(self, text: str) -> str:
-        """Every configured secret out first, then one line of at most MAX_DETAIL characters."""
-        from kubesage.redact import clip
+        """Every configured secret (and any cut-off start of one) out first, then one line of at most
+        MAX_DETAIL characters."""
+        from kubesage.redact import clip, redact_cut
 
-        return clip(redact(text, self.state.secrets), MAX_DETAIL, self.state.secrets)
-
-
-def redact(text: str, secrets: tuple[str, ...]) -> str:
-    """kubesage.redact, plus any leading part of a secret (8+ characters): what a message that some
-    layer cut before redacting can still hold."""
-    from kubesage.redact import MASK
-    from kubesage.redact import redact as redact_all
-
-    for secret in secrets:
-        head = secret[:8]
-        start = text.find(head)
-        while start >= 0:
-            end = start
-            while end < len(text) and end - start < len(secret) and text[end] == secret[end - start]:
-                end += 1
-            text = text[:start] + MASK + text[end:]
-            start = text.find(head, start + len(MASK))
-    return redact_all(text, secrets)
+        return clip(redact_cut(text, self.state.secrets), MAX_DETAIL, self.state.secrets)
