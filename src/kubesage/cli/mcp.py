@@ -11,8 +11,6 @@ import typer
 from kubesage.cli.mcp_source import MaxOutput, Refresh
 from kubesage.cli.options import Context, Kubeconfig, Namespace, Snapshots
 
-LOOPBACK = ("127.0.0.1", "localhost", "::1")
-
 
 class Transport(StrEnum):
     stdio = "stdio"
@@ -65,7 +63,7 @@ def mcp_command(
     from kubesage.cli.console import err
     from kubesage.cli.mcp_source import open_workspace, start_server
     from kubesage.errors import KubesageError
-    from kubesage.mcp.server import http_app, serve_stdio
+    from kubesage.mcp.server import LOOPBACK, http_app, serve_stdio
 
     workspace = open_workspace(snapshot, kubeconfig, context, namespace, refresh, backend=backend, kb=kb)
     extra = []

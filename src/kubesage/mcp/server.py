@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from starlette.applications import Starlette
 
 KB_SCHEME = "kb://"
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
 INSTRUCTIONS = (
     "kubesage: read-only Kubernetes diagnosis. Start with `analyze` (optionally per namespace), then look at "
     "`events`, `logs` and `get_resource` for the objects it names, and `kb_search` for runbooks. Text from the "
@@ -210,7 +211,7 @@ def session_manager(server: Server[Any], *, host: str) -> StreamableHTTPSessionM
     from mcp.server.transport_security import TransportSecuritySettings
 
     security = None
-    if host in ("127.0.0.1", "localhost", "::1"):
+    if host in LOOPBACK:
         security = TransportSecuritySettings(
             enable_dns_rebinding_protection=True,
             allowed_hosts=["127.0.0.1:*", "localhost:*", "[::1]:*"],
