@@ -81,9 +81,16 @@ def involved_object(event: Mapping[str, Any]) -> Mapping[str, Any]:
     return ref if isinstance(ref, Mapping) else {}
 
 
-# Fields every analyzer may read with `.get`, and the JSON type the API always gives them.
-_MAPPING_FIELDS = ("metadata", "spec", "status")
-_META_MAPPINGS = ("labels", "annotations")
+# Fields every analyzer may read with `.get`, and the JSON type the API always gives them:
+# (under metadata?, keys, type, what the message says it should be). Checked in this order,
+# so metadata is known to be an object (or absent) before its own fields are read.
+_SHAPE: tuple[tuple[bool, tuple[str, ...], type | tuple[type, ...], str], ...] = (
+    (False, ("metadata", "spec", "status"), Mapping, "an object"),
+    (False, ("kind",), str, "a string"),
+    (True, ("name", "namespace", "uid"), str, "a string"),
+    (True, ("labels", "annotations"), Mapping, "an object"),
+    (True, ("ownerReferences",), list, "a list"),
+)
 
 
 def malformed(obj: Mapping[str, Any]) -> str | None:
@@ -92,25 +99,12 @@ def malformed(obj: Mapping[str, Any]) -> str | None:
     Only the top-level shape the API guarantees for every kind is checked; deeper breakage
     is contained per object by the analyzer runner.
     """
-    for key in _MAPPING_FIELDS:
-        value = obj.get(key)
-        if value is not None and not isinstance(value, Mapping):
-            return f"{key} is {_json_type(value)}, not an object"
-    kind = obj.get("kind")
-    if kind is not None and not isinstance(kind, str):
-        return f"kind is {_json_type(kind)}, not a string"
-    m = obj.get("metadata") or {}
-    for key in ("name", "namespace", "uid"):
-        value = m.get(key)
-        if value is not None and not isinstance(value, str):
-            return f"metadata.{key} is {_json_type(value)}, not a string"
-    for key in _META_MAPPINGS:
-        value = m.get(key)
-        if value is not None and not isinstance(value, Mapping):
-            return f"metadata.{key} is {_json_type(value)}, not an object"
-    refs = m.get("ownerReferences")
-    if refs is not None and not isinstance(refs, list):
-        return f"metadata.ownerReferences is {_json_type(refs)}, not a list"
+    for in_meta, keys, want, noun in _SHAPE:
+        where = (obj.get("metadata") or {}) if in_meta else obj
+        for key in keys:
+            value = where.get(key)
+            if value is not None and not isinstance(value, want):
+                return f"{'metadata.' if in_meta else ''}{key} is {_json_type(value)}, not {noun}"
     return None
 
 
