@@ -454,7 +454,7 @@ def _logs(ws: Workspace, a: LogsArgs) -> ToolOutput:
             lines.append(f"== {c}: no {label}logs available")
             continue
         found += 1
-        body = text.splitlines()[-a.tail:]
+        body = text.splitlines()  # pod_logs already kept the last `tail` lines
         lines.append(f"== {c} ({label}last {len(body)} line(s))")
         lines.extend(neutralize(x) for x in body)
     return ToolOutput("\n".join(lines), {"containers": names, "found": found})
