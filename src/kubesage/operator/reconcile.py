@@ -215,7 +215,7 @@ class Reconciler:
 
         desired: dict[str, tuple[Result, str]] = {}
         for r in results:
-            name = self.writer.name_for(r, set(desired))
+            name = self.writer.name_for(r, desired.keys())
             desired[name] = (r, content_hash(r))
         index = self.writer.index
         changed = [n for n, (_, h) in desired.items() if n not in index or index[n].content_hash != h]

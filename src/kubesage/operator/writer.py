@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Container
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -114,7 +114,7 @@ class ResultWriter:
             )
         self.loaded = True
 
-    def name_for(self, result: Result, taken: set[str]) -> str:
+    def name_for(self, result: Result, taken: Container[str]) -> str:
         """A stable Result name: the existing one for this object, else k8sgpt's rule (kind suffix on a clash)."""
         from kubesage.operator.records import base_name
 
