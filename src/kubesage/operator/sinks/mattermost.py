@@ -5,15 +5,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from kubesage.operator.sinks.base import Notification, error_list
+from kubesage.operator.sinks import slack
+from kubesage.operator.sinks.base import Notification
 
 
 def build(n: Notification, sink: Any) -> tuple[dict[str, Any], dict[str, str]]:
-    body: dict[str, Any] = {
-        "text": f">*[{n.kubesage}] KubeSage analysis of the {n.kind} {n.name}*",
-        "attachments": [{"type": "mrkdwn", "text": n.details or error_list(n), "color": "danger", "title": "Report"}],
-    }
+    body, headers = slack.build(n, sink)
     for key, value in (("channel", sink.channel), ("username", sink.username), ("icon_url", sink.icon_url)):
         if value:
             body[key] = value
-    return body, {}
+    return body, headers
