@@ -81,6 +81,16 @@ class Action:
         return True, "finding cleared"
 
 
+class RolloutAction(Action):
+    """An action on a Deployment/StatefulSet: verified once it has rolled out and the finding cleared."""
+
+    def verify(self, obj: Obj | None, target: Target, snap: ClusterSnapshot, results: list[Result]) -> tuple[bool, str]:
+        if obj is None:
+            return False, f"{target.key} is gone"
+        done, why = rolled_out(obj)
+        return super().verify(obj, target, snap, results) if done else (False, why)
+
+
 # -- shared helpers ------------------------------------------------------------------------
 
 

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from kubesage.analyzers._quantity import format_quantity, parse_quantity
 from kubesage.cluster.snapshot import ClusterSnapshot
-from kubesage.remediate.actions.base import Action, Obj, require, rolled_out, workload_of
+from kubesage.remediate.actions.base import Obj, RolloutAction, require, workload_of
 from kubesage.remediate.fields import MISSING, get
 from kubesage.remediate.model import Change, Target
 from kubesage.results import Result
@@ -44,7 +44,7 @@ def raised(current: str, factor: float, cap: str) -> str:
     return format_quantity(min(value, capv[0]) if value > capv[0] else value, "binary")
 
 
-class RaiseMemoryLimit(Action):
+class RaiseMemoryLimit(RolloutAction):
     name = "raise-memory-limit"
     summary = "Raise a container's memory limit after it was OOMKilled"
     fixes = "a container of a Deployment or StatefulSet OOMKilled at its memory limit"
@@ -103,12 +103,6 @@ class RaiseMemoryLimit(Action):
         )
         params["container"], params["memory"] = container, new
         return [Change(path, current, new)]
-
-    def verify(self, obj: Obj | None, target: Target, snap: ClusterSnapshot, results: list[Result]) -> tuple[bool, str]:
-        if obj is None:
-            return False, f"{target.key} is gone"
-        done, why = rolled_out(obj)
-        return super().verify(obj, target, snap, results) if done else (False, why)
 
 
 ACTION = RaiseMemoryLimit()

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from kubesage.analyzers.base import pod_spec
 from kubesage.cluster.snapshot import ClusterSnapshot, meta, namespace_of
-from kubesage.remediate.actions.base import Action, Obj, owned_by, require, rolled_out, workload_of
+from kubesage.remediate.actions.base import Obj, RolloutAction, owned_by, require, workload_of
 from kubesage.remediate.fields import MISSING, get
 from kubesage.remediate.model import Change, Target
 from kubesage.results import Result
@@ -61,7 +61,7 @@ def changed_underneath(snap: ClusterSnapshot, dep: Obj) -> list[str]:
     return out
 
 
-class RestartRollout(Action):
+class RestartRollout(RolloutAction):
     name = "restart-rollout"
     summary = "Restart a Deployment's rollout (kubectl rollout restart)"
     fixes = (
@@ -100,12 +100,6 @@ class RestartRollout(Action):
         now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         old = get(obj, RESTARTED_AT)
         return [Change(RESTARTED_AT, old if old is not MISSING else MISSING, now)]
-
-    def verify(self, obj: Obj | None, target: Target, snap: ClusterSnapshot, results: list[Result]) -> tuple[bool, str]:
-        if obj is None:
-            return False, f"{target.key} is gone"
-        done, why = rolled_out(obj)
-        return super().verify(obj, target, snap, results) if done else (False, why)
 
 
 ACTION = RestartRollout()

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from kubesage.analyzers.base import as_int
 from kubesage.cluster.snapshot import ClusterSnapshot, annotations_of, name_of
-from kubesage.remediate.actions.base import Action, Obj, owned_by, require, rolled_out, workload_of
+from kubesage.remediate.actions.base import Obj, RolloutAction, owned_by, require, workload_of
 from kubesage.remediate.model import Change, Target
 from kubesage.results import Result
 
@@ -27,7 +27,7 @@ def healthy_template(rs: Obj) -> Obj:
     return tpl
 
 
-class RollbackDeployment(Action):
+class RollbackDeployment(RolloutAction):
     name = "rollback-deployment"
     summary = "Roll a Deployment back to its last healthy revision"
     fixes = "pods of a Deployment failing to pull their image or crash-looping after a rollout, or a stuck rollout"
@@ -81,14 +81,6 @@ class RollbackDeployment(Action):
         params["revision"] = as_int(annotations_of(rs).get(REVISION))
         params["replicaSet"] = name_of(rs)
         return [Change("spec.template", copy.deepcopy(old), new)]
-
-    def verify(self, obj: Obj | None, target: Target, snap: ClusterSnapshot, results: list[Result]) -> tuple[bool, str]:
-        if obj is None:
-            return False, f"{target.key} is gone"
-        done, why = rolled_out(obj)
-        if not done:
-            return False, why
-        return super().verify(obj, target, snap, results)
 
 
 ACTION = RollbackDeployment()

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from kubesage.cluster.snapshot import ClusterSnapshot
-from kubesage.remediate.actions.base import Action, Obj, require, rolled_out, selects, split_name, template_labels
+from kubesage.remediate.actions.base import Obj, RolloutAction, require, selects, split_name, template_labels
 from kubesage.remediate.model import Change, Target
 from kubesage.results import Result
 
@@ -20,7 +20,7 @@ def selected_workloads(snap: ClusterSnapshot, namespace: str, selector: dict[str
     return [w for kind in WORKLOADS for w in snap.objects(kind, namespace) if selects(selector, template_labels(w))]
 
 
-class Scale(Action):
+class Scale(RolloutAction):
     name = "scale"
     summary = "Scale a Deployment or StatefulSet within the policy's bounds"
     fixes = "a Service without endpoints because the one workload it selects is scaled to zero"
@@ -75,12 +75,6 @@ class Scale(Action):
         require(want != old, f"{target.name} already runs {old} replicas")
         params["replicas"] = want
         return [Change("spec.replicas", old, want)]
-
-    def verify(self, obj: Obj | None, target: Target, snap: ClusterSnapshot, results: list[Result]) -> tuple[bool, str]:
-        if obj is None:
-            return False, f"{target.key} is gone"
-        done, why = rolled_out(obj)
-        return super().verify(obj, target, snap, results) if done else (False, why)
 
 
 ACTION = Scale()
