@@ -291,24 +291,21 @@ class Runner:
         """Put back the touched fields exactly as the plan found them, unless someone else changed them since."""
         reader = self.creds.kube("read")
         writer = self.creds.kube("scale" if action.strategy == "scale" else "patch")
+
+        def failed(msg: str, outcome: str) -> Outcome:
+            self.records.update(
+                name,
+                {"phase": "Failed", "rollback": {"ok": False, "at": _now(), "message": msg}, "message": msg},
+                {"step": "rollback", "agent": writer.who, "outcome": outcome, "message": msg},
+            )
+            return Outcome(name, "Failed", msg)
+
         live = reader.get(p.target.path())
         if live is None:
-            msg = "target is gone: nothing to roll back"
-            self.records.update(
-                name,
-                {"phase": "Failed", "rollback": {"ok": False, "at": _now(), "message": msg}, "message": msg},
-                {"step": "rollback", "agent": writer.who, "outcome": "failed", "message": msg},
-            )
-            return Outcome(name, "Failed", msg)
+            return failed("target is gone: nothing to roll back", "failed")
         changed = [c.path for c in p.changes if c.path in applied and fields.get(live, c.path) != applied[c.path]]
         if changed:
-            msg = f"not rolled back: {', '.join(changed)} changed by someone else since the apply"
-            self.records.update(
-                name,
-                {"phase": "Failed", "rollback": {"ok": False, "at": _now(), "message": msg}, "message": msg},
-                {"step": "rollback", "agent": writer.who, "outcome": "refused", "message": msg},
-            )
-            return Outcome(name, "Failed", msg)
+            return failed(f"not rolled back: {', '.join(changed)} changed by someone else since the apply", "refused")
         try:
             if action.strategy == "scale":
                 body = render.scale_body(p, str(meta(live).get("resourceVersion") or ""))
@@ -322,13 +319,7 @@ class Runner:
                 )
                 writer.json_patch(p.target.path(), ops)
         except KubeError as err:
-            msg = f"rollback failed: {err}"
-            self.records.update(
-                name,
-                {"phase": "Failed", "rollback": {"ok": False, "at": _now(), "message": msg}, "message": msg},
-                {"step": "rollback", "agent": writer.who, "outcome": "failed", "message": msg},
-            )
-            return Outcome(name, "Failed", msg)
+            return failed(f"rollback failed: {err}", "failed")
         msg = f"rolled back ({reason})"
         self.records.update(
             name,
